@@ -1,0 +1,1 @@
+//! Evaluation of [`Expr`](super::Expr).

@@ -1,0 +1,86 @@
+//! The functions and operators an [`Expr`](super::Expr) can call.
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::DataType;
+
+/// One-argument functions.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum UnaryFunc {
+    /// `NOT b` (three-valued).
+    Not,
+    /// `x IS NULL`.
+    IsNull,
+    /// `x IS NOT NULL`.
+    IsNotNull,
+    /// `b IS TRUE`.
+    IsTrue,
+    /// `b IS FALSE`.
+    IsFalse,
+    /// `b IS NOT TRUE`.
+    IsNotTrue,
+    /// `b IS NOT FALSE`.
+    IsNotFalse,
+    /// Unary minus (overflow is an error).
+    Neg,
+    /// `CAST(x AS t)` with PostgreSQL's rules and errors, including type
+    /// modifiers (`numeric(p,s)` rounds and checks precision, `varchar(n)`
+    /// truncates on explicit cast, `char(n)` pads).
+    Cast(DataType),
+}
+
+/// Two-argument functions.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum BinaryFunc {
+    /// `+` (numbers; date + int; date/timestamp + interval; interval + interval).
+    Add,
+    /// `-` (numbers; date - date; date - int; timestamp - timestamp; ... ).
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/` (integer division truncates; numeric follows PostgreSQL's scale
+    /// rule; division by zero is an error).
+    Div,
+    /// `%`.
+    Mod,
+    /// `=`.
+    Eq,
+    /// `<>`.
+    NotEq,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Lte,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Gte,
+    /// `IS DISTINCT FROM` (never NULL).
+    IsDistinctFrom,
+    /// `IS NOT DISTINCT FROM` (never NULL).
+    IsNotDistinctFrom,
+    /// `||` on text.
+    Concat,
+    /// `string LIKE pattern [ESCAPE e]` (`\` is the default escape; `None`
+    /// means `ESCAPE ''`). `case_insensitive` for ILIKE.
+    Like {
+        /// The escape character.
+        escape: Option<char>,
+        /// ILIKE.
+        case_insensitive: bool,
+    },
+    /// `NULLIF(a, b)`.
+    NullIf,
+}
+
+/// Functions of any number of arguments.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum VariadicFunc {
+    /// `a AND b AND ...` (three-valued; false wins over NULL).
+    And,
+    /// `a OR b OR ...` (three-valued; true wins over NULL).
+    Or,
+    /// `COALESCE(a, b, ...)`: the first non-NULL argument, later arguments
+    /// unevaluated.
+    Coalesce,
+}

@@ -1,0 +1,16 @@
+//! freshet's engine: SQL values, relational plans, their incremental
+//! rendering onto differential dataflow, and the storage trait.
+//!
+//! Nothing here knows SQL text: plans arrive from a front end
+//! (`freshet-sql`) as [`plan::Plan`] values.
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod expr;
+pub mod plan;
+pub mod storage;
+pub mod value;
+
+pub use expr::{EvalError, Expr};
+pub use plan::{Diff, ObjectId, Plan};
+pub use value::{DataType, Row, Value};

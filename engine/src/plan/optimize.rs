@@ -1,0 +1,2 @@
+//! Plan rewrites: predicate push-down, inner-join ordering, equi-key
+//! extraction, filter and map fusion.

@@ -1,0 +1,1 @@
+//! The runtime: hosts timely workers and the dataflows of tables and views.

@@ -1,0 +1,1 @@
+//! PostgreSQL's text output format for every type.
