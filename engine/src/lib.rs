@@ -6,11 +6,15 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod error;
 pub mod expr;
 pub mod plan;
+mod render;
+pub mod runtime;
 pub mod storage;
 pub mod value;
 
+pub use error::EngineError;
 pub use expr::{EvalError, Expr};
 pub use plan::{Diff, ObjectId, Plan};
 pub use value::{DataType, Row, Value};

@@ -17,13 +17,8 @@
 //!    and the whole commit is refused.
 //! 5. Dropping a table drops its rows.
 
-mod disk;
-mod memory;
-#[cfg(test)]
-mod conformance;
-
-pub use disk::DiskStorage;
-pub use memory::MemoryStorage;
+// Backends (`memory.rs`, `disk.rs`) and the conformance tests
+// (`conformance.rs`) are declared here as they land.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -1,0 +1,1 @@
+//! Rendering plans onto differential-dataflow operators (one operator per file).
