@@ -1,1 +1,9 @@
-//! placeholder
+//! Cross-crate tests for freshet: the reference evaluator the engine is
+//! checked against, and generators of random schemas, tables and change
+//! streams for property tests.
+#![deny(missing_docs)]
+
+pub mod gen;
+pub mod oracle;
+pub mod plans;
+pub mod slt_support;

@@ -29,4 +29,30 @@ pub enum EvalError {
     /// Any other evaluation error, with PostgreSQL's message.
     #[error("{0}")]
     Other(String),
+    /// An error whose PostgreSQL report has a DETAIL line, e.g. `numeric
+    /// field overflow` with `A field with precision 5, scale 2 must round to
+    /// an absolute value less than 10^3.` The message is PostgreSQL's
+    /// primary message; [`EvalError::detail`] gives the detail.
+    #[error("{message}")]
+    Detailed {
+        /// The primary message.
+        message: String,
+        /// The DETAIL text.
+        detail: String,
+    },
+}
+
+impl EvalError {
+    /// PostgreSQL's DETAIL text for this error, if it has one.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            EvalError::Detailed { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// `invalid input syntax for type <ty>: "<input>"`.
+    pub fn invalid_input(ty: impl Into<String>, input: &str) -> EvalError {
+        EvalError::InvalidInput { ty: ty.into(), input: input.to_string() }
+    }
 }

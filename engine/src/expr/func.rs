@@ -27,6 +27,16 @@ pub enum UnaryFunc {
     /// modifiers (`numeric(p,s)` rounds and checks precision, `varchar(n)`
     /// truncates on explicit cast, `char(n)` pads).
     Cast(DataType),
+    /// A `char(n)` value as `text`: trailing blanks removed, as
+    /// PostgreSQL's `bpchar` → `text`/`varchar` conversion does (and as
+    /// `char(n)` comparison ignores them).
+    CharToText,
+    /// An assignment cast (`INSERT`/`UPDATE` into a column of this type):
+    /// as [`UnaryFunc::Cast`], except that a value too long for
+    /// `varchar(n)`/`char(n)` is an error (`value too long for type
+    /// character varying(n)`) unless the excess characters are all blanks,
+    /// which are dropped.
+    AssignCast(DataType),
 }
 
 /// Two-argument functions.

@@ -1,1 +1,115 @@
-//! Rendering plans onto differential-dataflow operators (one operator per file).
+//! Rendering plans onto differential-dataflow operators.
+//!
+//! The plan decides what is computed; rendering is a `match` over the plan
+//! that calls one straight-line `build_*` function per operator (one
+//! operator per file, each documenting its incremental cost). Every plan
+//! node renders to two collections: the `ok` rows and the `err` evaluation
+//! errors its rows raised. Errors flow through every operator unchanged, so
+//! a view's error collection is empty exactly when PostgreSQL would have
+//! answered its query without an error.
+
+mod constant;
+mod distinct;
+mod get;
+mod join;
+mod map_filter;
+mod negate;
+pub(crate) mod reduce;
+mod threshold;
+mod union;
+
+use std::collections::HashMap;
+
+use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
+use differential_dataflow::trace::implementations::{KeySpine, ValSpine};
+use differential_dataflow::trace::wrappers::frontier::TraceFrontier;
+use differential_dataflow::{AsCollection, VecCollection};
+use timely::dataflow::operators::core::OkErr;
+use timely::dataflow::Scope;
+
+use crate::error::EngineError;
+use crate::expr::EvalError;
+use crate::plan::{Diff, ObjectId, Plan};
+use crate::value::Row;
+
+pub(crate) use join::{column_key, shared_arrangements};
+
+/// Logical time: the position of a transaction in commit order.
+pub(crate) type Time = u64;
+/// The arrangement of a table's or view's rows.
+pub(crate) type RowSpine = KeySpine<Row, Time, Diff>;
+/// A handle to a table's or view's arranged rows.
+pub(crate) type RowTrace = TraceAgent<RowSpine>;
+/// The arrangement of a view's evaluation errors.
+pub(crate) type ErrSpine = KeySpine<EvalError, Time, Diff>;
+/// A handle to a view's arranged errors.
+pub(crate) type ErrTrace = TraceAgent<ErrSpine>;
+/// The arrangement of rows by a key (key values, then the whole row).
+pub(crate) type KeyedSpine = ValSpine<Row, Row, Time, Diff>;
+/// A handle to rows arranged by a key.
+pub(crate) type KeyedTrace = TraceAgent<KeyedSpine>;
+/// An imported arrangement of rows by a key.
+pub(crate) type ImportedKeyed<'s> = Arranged<'s, TraceFrontier<KeyedTrace>>;
+/// A collection of the dataflow.
+pub(crate) type Coll<'s, D> = VecCollection<'s, Time, D, Diff>;
+
+/// A rendered plan node: its rows and the errors they raised.
+#[derive(Clone)]
+pub(crate) struct Rendered<'s> {
+    /// The rows.
+    pub ok: Coll<'s, Row>,
+    /// Evaluation errors (every multiplicity positive).
+    pub err: Coll<'s, EvalError>,
+}
+
+/// What rendering may read: imported sources and shared key arrangements.
+pub(crate) struct Context<'s> {
+    /// The dataflow's scope.
+    pub scope: Scope<'s, Time>,
+    /// Each source object read by the plan, already imported (and, for
+    /// one-shot queries, with the uncommitted overlay mixed in).
+    pub sources: HashMap<ObjectId, Rendered<'s>>,
+    /// Shared arrangements of sources by key columns, imported.
+    pub shared: HashMap<(ObjectId, Vec<usize>), ImportedKeyed<'s>>,
+    /// This worker's index (fixed rows enter on worker 0 only).
+    pub worker_index: usize,
+}
+
+/// Renders `plan` in `ctx`.
+pub(crate) fn render<'s>(ctx: &Context<'s>, plan: &Plan) -> Result<Rendered<'s>, EngineError> {
+    match plan {
+        Plan::Get(g) => get::build_get(ctx, g),
+        Plan::Constant(c) => Ok(constant::build_constant(ctx, c)),
+        Plan::Filter(_) | Plan::Map(_) => map_filter::build_map_filter(ctx, plan),
+        Plan::Join(j) => join::build_join(ctx, j),
+        Plan::Reduce(r) => reduce::build_reduce(ctx, r),
+        Plan::Distinct(d) => Ok(distinct::build_distinct(render(ctx, &d.input)?)),
+        Plan::Union(u) => {
+            let inputs = u.inputs.iter().map(|i| render(ctx, i)).collect::<Result<Vec<_>, _>>()?;
+            Ok(union::build_union(ctx, inputs))
+        }
+        Plan::Negate(n) => Ok(negate::build_negate(render(ctx, &n.input)?)),
+        Plan::Threshold(t) => Ok(threshold::build_threshold(render(ctx, &t.input)?)),
+    }
+}
+
+/// Splits evaluated results into rows and errors (one pass).
+pub(crate) fn split_results<'s, D>(results: Coll<'s, Result<D, EvalError>>) -> (Coll<'s, D>, Coll<'s, EvalError>)
+where
+    D: differential_dataflow::Data,
+{
+    let (ok, err) = results.inner.ok_err::<Vec<(D, Time, Diff)>, _, Vec<(EvalError, Time, Diff)>, _, _>(
+        |(d, t, r)| match d {
+            Ok(x) => Ok((x, t, r)),
+            Err(e) => Err((e, t, r)),
+        },
+    );
+    (ok.as_collection(), err.as_collection())
+}
+
+/// An empty collection.
+pub(crate) fn empty<'s, D: differential_dataflow::Data>(scope: Scope<'s, Time>) -> Coll<'s, D> {
+    use timely::dataflow::operators::vec::ToStream;
+    Vec::<(D, Time, Diff)>::new().to_stream(scope).as_collection()
+}
+

@@ -5,8 +5,9 @@
 //! tests in `storage/conformance.rs`, run against each backend):
 //!
 //! 1. [`Storage::commit`] is atomic and durable: after it returns, a
-//!    reopened store shows the whole commit; if the process dies before it
-//!    returns, a reopened store shows none of it.
+//!    reopened store shows the whole commit; if it fails, a reopened store
+//!    shows none of it; if the process dies while it runs, a reopened store
+//!    shows all of it or none of it, never a part.
 //! 2. Commits are totally ordered; [`StoredCatalog::frontier`] is the
 //!    frontier of the last commit, and commits carry strictly increasing
 //!    frontiers.
@@ -16,9 +17,27 @@
 //!    changes are applied; retracting a row that is not there is an error
 //!    and the whole commit is refused.
 //! 5. Dropping a table drops its rows.
+//!
+//! Commits are also refused when a new object's id is not in the unused
+//! range (from the store's `next_id` up to the commit's, so ids are never
+//! reused), `next_id` decreases, a primary key names a column twice or a
+//! column that does not exist, or a row's arity is not its table's. Row
+//! changes are netted per row before checking (a retraction and an
+//! insertion of the same row in one commit cancel out).
+//!
+//! Backends: [`MemoryStorage`] (in memory, for tests and embedding) and
+//! [`DiskStorage`] (an embedded redb database in a data directory). Both
+//! check commits with the same validation code (`validate.rs`), so they
+//! accept and refuse exactly the same commits.
 
-// Backends (`memory.rs`, `disk.rs`) and the conformance tests
-// (`conformance.rs`) are declared here as they land.
+#[cfg(test)]
+mod conformance;
+mod disk;
+mod memory;
+mod validate;
+
+pub use disk::DiskStorage;
+pub use memory::MemoryStorage;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -77,6 +96,32 @@ pub enum StorageError {
     /// The backend failed (I/O, corruption).
     #[error("storage backend: {0}")]
     Backend(String),
+    /// [`Storage::scan`] or [`Storage::get`] named a table the store does not
+    /// hold.
+    #[error("unknown table {}", .0 .0)]
+    UnknownTable(ObjectId),
+    /// [`Storage::get`] on a table without a primary key.
+    #[error("table {} has no primary key", .0 .0)]
+    NoPrimaryKey(ObjectId),
+    /// [`Storage::get`] with a key whose arity is not the primary key's.
+    #[error("table {} has a {expected}-column primary key, got a key of {got} values", .table.0)]
+    KeyArity {
+        /// The table.
+        table: ObjectId,
+        /// The number of primary key columns.
+        expected: usize,
+        /// The number of values in the key given.
+        got: usize,
+    },
+}
+
+/// Checks that `key` has as many values as `table`'s primary key.
+fn check_key_arity(table: &TableDef, key: &Row) -> Result<(), StorageError> {
+    if key.len() == table.primary_key.len() {
+        Ok(())
+    } else {
+        Err(StorageError::KeyArity { table: table.id, expected: table.primary_key.len(), got: key.len() })
+    }
 }
 
 /// A durable home for the catalog and the source tables.

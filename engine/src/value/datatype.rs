@@ -26,6 +26,9 @@ pub enum DataType {
     Varchar(Option<u32>),
     /// `character(n)` (`char` alone is `char(1)`)
     Char(u32),
+    /// `bpchar`: blank-padded character without a length, the type
+    /// PostgreSQL gives e.g. `max(char_col)` or `coalesce(char_col, varchar_col)`.
+    Bpchar,
     /// `date`
     Date,
     /// `timestamp without time zone`
@@ -66,7 +69,7 @@ impl DataType {
 
     /// True for text, varchar and char.
     pub fn is_string(self) -> bool {
-        matches!(self, DataType::Text | DataType::Varchar(_) | DataType::Char(_))
+        matches!(self, DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Bpchar)
     }
 }
 
@@ -86,6 +89,7 @@ impl fmt::Display for DataType {
             DataType::Varchar(None) => write!(f, "character varying"),
             DataType::Varchar(Some(n)) => write!(f, "character varying({n})"),
             DataType::Char(n) => write!(f, "character({n})"),
+            DataType::Bpchar => write!(f, "bpchar"),
             DataType::Date => write!(f, "date"),
             DataType::Timestamp => write!(f, "timestamp without time zone"),
             DataType::TimestampTz => write!(f, "timestamp with time zone"),

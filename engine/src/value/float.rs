@@ -1,9 +1,12 @@
 //! [`F64`]: a totally ordered `float8`.
 
 use std::cmp::Ordering;
+use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
+
+use crate::expr::EvalError;
 
 /// A `float8` with a total order: by value, NaN greatest, `-0.0` just
 /// before `0.0` (representation-exact; see [`F64::sql_cmp`] for SQL).
@@ -57,5 +60,123 @@ impl Hash for F64 {
         } else {
             self.0.to_bits().hash(state)
         }
+    }
+}
+
+impl F64 {
+    /// Parses PostgreSQL `float8` input: surrounding whitespace, decimal or
+    /// exponent notation, `NaN`, `Infinity`, `inf` (any case, signed).
+    /// Values that overflow to infinity or underflow to zero are errors
+    /// (`"1e400" is out of range for type double precision`), as in
+    /// PostgreSQL.
+    pub fn parse(input: &str) -> Result<F64, EvalError> {
+        let s = input.trim_matches(|c: char| c.is_ascii_whitespace());
+        let bad = || EvalError::invalid_input("double precision", input);
+        let lower = s.to_ascii_lowercase();
+        let unsigned = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
+        match unsigned {
+            "nan" if lower == "nan" => return Ok(F64(f64::NAN)),
+            "inf" | "infinity" => {
+                return Ok(F64(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }));
+            }
+            _ => {}
+        }
+        // Only plain decimal syntax: digits, one point, optional exponent.
+        let b = unsigned.as_bytes();
+        let mut i = 0;
+        let mut mantissa_digits = 0;
+        let mut nonzero = false;
+        let mut point = false;
+        while i < b.len() && (b[i].is_ascii_digit() || (b[i] == b'.' && !point)) {
+            if b[i] == b'.' {
+                point = true;
+            } else {
+                mantissa_digits += 1;
+                nonzero |= b[i] != b'0';
+            }
+            i += 1;
+        }
+        if mantissa_digits == 0 {
+            return Err(bad());
+        }
+        if i < b.len() && b[i] == b'e' {
+            i += 1;
+            if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+                i += 1;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == start {
+                return Err(bad());
+            }
+        }
+        if i != b.len() {
+            return Err(bad());
+        }
+        let v: f64 = s.parse().map_err(|_| bad())?;
+        if v.is_infinite() || (v == 0.0 && nonzero) {
+            return Err(EvalError::Other(format!("\"{input}\" is out of range for type double precision")));
+        }
+        Ok(F64(v))
+    }
+}
+
+/// PostgreSQL's `float8out` (with the default `extra_float_digits = 1`):
+/// the shortest text that reads back as the same double, in fixed notation
+/// for decimal exponents -4..=14 and as `1e+20` / `1.5e-07` otherwise;
+/// `NaN`, `Infinity`, `-Infinity`, `-0`.
+impl fmt::Display for F64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if v.is_nan() {
+            return f.write_str("NaN");
+        }
+        if v.is_infinite() {
+            return f.write_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
+        }
+        if v == 0.0 {
+            return f.write_str(if v.is_sign_negative() { "-0" } else { "0" });
+        }
+        let sci = format!("{:e}", v.abs());
+        let (mant, exp) = sci.split_once('e').expect("LowerExp output has an exponent");
+        let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
+        let digits: String = mant.chars().filter(|c| *c != '.').collect();
+        let mut out = String::with_capacity(digits.len() + 8);
+        if v < 0.0 {
+            out.push('-');
+        }
+        if (-4..15).contains(&exp) {
+            if exp < 0 {
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+                out.push_str(&digits);
+            } else {
+                let int_len = exp as usize + 1;
+                if digits.len() <= int_len {
+                    out.push_str(&digits);
+                    out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+                } else {
+                    out.push_str(&digits[..int_len]);
+                    out.push('.');
+                    out.push_str(&digits[int_len..]);
+                }
+            }
+        } else {
+            out.push_str(&digits[..1]);
+            if digits.len() > 1 {
+                out.push('.');
+                out.push_str(&digits[1..]);
+            }
+            out.push('e');
+            out.push(if exp < 0 { '-' } else { '+' });
+            let e = exp.unsigned_abs();
+            if e < 10 {
+                out.push('0');
+            }
+            out.push_str(&e.to_string());
+        }
+        f.write_str(&out)
     }
 }

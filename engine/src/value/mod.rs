@@ -16,17 +16,25 @@
 //! [`Value::key_normalized`] maps values that SQL comparison deems equal to
 //! one representation; join keys use it so `1.0` joins `1.00`.
 
+mod cast;
 mod datatype;
 mod datetime;
+mod datetime_parse;
 mod float;
 mod numeric;
+mod numeric_accum;
+mod numeric_arith;
+mod numeric_text;
 mod row;
 mod text;
+#[cfg(test)]
+mod tests;
 
 pub use datatype::DataType;
-pub use datetime::{Date, Interval, Timestamp};
+pub use datetime::{Date, Interval, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC};
 pub use float::F64;
-pub use numeric::Numeric;
+pub use numeric::{Numeric, NUMERIC_MAX_SCALE};
+pub use numeric_accum::NumericAccum;
 pub use row::Row;
 
 use std::cmp::Ordering;
@@ -84,12 +92,14 @@ impl Value {
 
     /// PostgreSQL's comparison of two non-NULL values of the same type
     /// (`None` if either side is NULL). Callers (the binder) ensure both
-    /// sides have one type; mixed variants compare by variant.
+    /// sides have one type; mixed variants compare by variant. Intervals
+    /// compare by span (a month is 30 days, a day 24 hours).
     pub fn sql_cmp(&self, other: &Value) -> Option<Ordering> {
         match (self, other) {
             (Value::Null, _) | (_, Value::Null) => None,
             (Value::Numeric(a), Value::Numeric(b)) => Some(a.cmp_value(b)),
             (Value::Float8(a), Value::Float8(b)) => Some(a.sql_cmp(b)),
+            (Value::Interval(a), Value::Interval(b)) => Some(a.cmp_span(b)),
             (a, b) => Some(a.cmp(b)),
         }
     }
@@ -110,11 +120,13 @@ impl Value {
 
     /// One representation for all values SQL comparison deems equal:
     /// numerics without trailing fractional zeros, `-0.0` as `0.0`, NaN as
-    /// one NaN. Used for join keys.
+    /// one NaN, intervals by span (`1 mon` as `30 days`). Used for join
+    /// keys.
     pub fn key_normalized(&self) -> Value {
         match self {
             Value::Numeric(n) => Value::Numeric(n.normalized()),
             Value::Float8(f) => Value::Float8(f.normalized()),
+            Value::Interval(i) => Value::Interval(i.normalized()),
             v => v.clone(),
         }
     }

@@ -1,2 +1,0 @@
-//! Plan rewrites: predicate push-down, inner-join ordering, equi-key
-//! extraction, filter and map fusion.

@@ -1,0 +1,54 @@
+//! Plan rewrites: predicate push-down, inner-join ordering, equi-key
+//! extraction, filter and map fusion, constant folding.
+//!
+//! Every rewrite preserves the plan's result exactly, NULLs included, and
+//! never makes an expression run on a row it did not run on before unless
+//! its evaluation cannot fail: an optimised plan may fail on fewer inputs
+//! than the original (an expression no longer evaluated on rows a filter
+//! now removes first, as PostgreSQL's own planner does), never on more.
+//!
+//! The passes, repeated until the plan stops changing:
+//!
+//! 1. constant folding of column-free subexpressions that evaluate without
+//!    error, then fusion of adjacent `Filter`s and of adjacent `Map`s
+//!    (substituting the inner expressions, unless an expensive one would be
+//!    evaluated twice), removal of identity `Map`s and of `Filter`s that
+//!    keep every row, and of those that keep none (an empty `Constant`);
+//! 2. predicate push-down: filter conjuncts move through `Map` (substituted
+//!    when the referenced expressions are cheap), `Union`, `Negate`,
+//!    `Threshold`, `Distinct` and keyed `Reduce` (group-key conjuncts), into
+//!    the inputs of inner joins, into the left input of a left outer join
+//!    (never the right); conjuncts over both sides of an inner join become
+//!    residuals, one-sided inner residuals and right-only left-outer `ON`
+//!    conjuncts move into their input; equalities between the two sides
+//!    become equi-key pairs;
+//! 3. inner-join ordering (see [`joins`]).
+//!
+//! Conjuncts that can fail move only where they evaluate on exactly the
+//! rows they did before (through `Map`, `Union`, `Negate`).
+
+mod expr;
+mod fuse;
+mod joins;
+mod pushdown;
+#[cfg(test)]
+mod tests;
+
+use crate::plan::Plan;
+
+/// Upper bound on rounds of the rewrite passes; each round only moves
+/// conjuncts down or fuses nodes, so plans settle in two or three.
+const MAX_ROUNDS: usize = 8;
+
+/// Rewrites `plan` into an equivalent plan that is cheaper to maintain.
+pub fn optimize(plan: Plan) -> Plan {
+    let mut plan = fuse::fuse(fuse::fold_constants(plan));
+    for _ in 0..MAX_ROUNDS {
+        let next = fuse::fuse(pushdown::pushdown(joins::order_joins(pushdown::pushdown(plan.clone()))));
+        if next == plan {
+            break;
+        }
+        plan = next;
+    }
+    plan
+}

@@ -1,0 +1,529 @@
+//! Planning SELECT: WHERE, GROUP BY (with PostgreSQL's name resolution and
+//! the primary-key functional dependency rule), aggregates, HAVING,
+//! DISTINCT, the select list, ORDER BY / LIMIT / OFFSET.
+
+use freshet_engine::catalog::Column;
+use freshet_engine::expr::Expr;
+use freshet_engine::plan::{AggregateFunc, Distinct, Filter, Map, Plan, Reduce};
+use freshet_engine::value::Value;
+use sqlparser::ast;
+
+use crate::coerce::{self, Typed};
+use crate::error::{ErrorKind, Position, Result, SqlError};
+use crate::expr::{fold_ident, pos_of, Binder, AGG_BASE};
+use crate::from::plan_from;
+use crate::scope::Scope;
+use crate::types::sql_type;
+use crate::{Catalog, Query, SortKey};
+
+/// Plans a query. `for_view`: a materialized view's query (ORDER BY is
+/// checked but not kept, LIMIT/OFFSET refused).
+pub(crate) fn plan_query(q: &ast::Query, catalog: &dyn Catalog, for_view: bool) -> Result<Query> {
+    let pos = pos_of(q);
+    if q.with.is_some() {
+        return Err(SqlError::unsupported("WITH", pos));
+    }
+    if q.fetch.is_some() {
+        return Err(SqlError::unsupported("FETCH", pos));
+    }
+    if !q.locks.is_empty() {
+        return Err(SqlError::unsupported("FOR UPDATE/SHARE", pos));
+    }
+    if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty() {
+        return Err(SqlError::unsupported(format!("query clause in {q}"), pos));
+    }
+    let select = match q.body.as_ref() {
+        ast::SetExpr::Select(s) => s,
+        ast::SetExpr::SetOperation { op, .. } => {
+            return Err(SqlError::unsupported(op.to_string(), pos));
+        }
+        ast::SetExpr::Values(_) => return Err(SqlError::unsupported("VALUES lists", pos)),
+        ast::SetExpr::Query(_) => return Err(SqlError::unsupported("parenthesized queries", pos)),
+        other => return Err(SqlError::unsupported(format!("query {other}"), pos)),
+    };
+    let (limit, offset) = limits(q.limit_clause.as_ref())?;
+    if for_view && (limit.is_some() || offset.is_some()) {
+        let what = if limit.is_some() { "LIMIT" } else { "OFFSET" };
+        return Err(SqlError::unsupported(format!("{what} in materialized views"), q.limit_clause.as_ref().and_then(pos_of)));
+    }
+    let order_by: &[ast::OrderByExpr] = match &q.order_by {
+        None => &[],
+        Some(ob) => match &ob.kind {
+            ast::OrderByKind::Expressions(e) => {
+                if ob.interpolate.is_some() {
+                    return Err(SqlError::unsupported("INTERPOLATE", pos));
+                }
+                e
+            }
+            ast::OrderByKind::All(_) => return Err(SqlError::unsupported("ORDER BY ALL", pos)),
+        },
+    };
+    let mut query = plan_select(select, order_by, catalog, for_view)?;
+    query.limit = limit;
+    query.offset = offset;
+    Ok(query)
+}
+
+/// LIMIT and OFFSET: integer constants (NULL / ALL mean none).
+fn limits(clause: Option<&ast::LimitClause>) -> Result<(Option<u64>, Option<u64>)> {
+    let Some(clause) = clause else { return Ok((None, None)) };
+    match clause {
+        ast::LimitClause::LimitOffset { limit, offset, limit_by } => {
+            if !limit_by.is_empty() {
+                return Err(SqlError::unsupported("LIMIT BY", pos_of(clause)));
+            }
+            let l = match limit {
+                Some(e) => constant_count(e, "LIMIT")?,
+                None => None,
+            };
+            let o = match offset {
+                Some(o) => constant_count(&o.value, "OFFSET")?,
+                None => None,
+            };
+            Ok((l, o))
+        }
+        ast::LimitClause::OffsetCommaLimit { .. } => Err(SqlError::unsupported("LIMIT offset, count", pos_of(clause))),
+    }
+}
+
+fn constant_count(e: &ast::Expr, what: &'static str) -> Result<Option<u64>> {
+    let pos = pos_of(e);
+    let scope = Scope::default();
+    let mut b = Binder::new(&scope, what);
+    let t = b.bind(e)?;
+    let v = match t.expr {
+        Expr::Literal(v) => v,
+        Expr::Unary { func: freshet_engine::expr::UnaryFunc::Cast(_), arg } => match *arg {
+            Expr::Literal(Value::Text(s)) => s.trim().parse::<i64>().map(Value::Int8).map_err(|_| {
+                SqlError::new(ErrorKind::Other, format!("invalid input syntax for type bigint: \"{s}\""), pos)
+            })?,
+            _ => return Err(SqlError::unsupported(format!("non-constant {what}"), pos)),
+        },
+        _ => return Err(SqlError::unsupported(format!("non-constant {what}"), pos)),
+    };
+    let n = match v {
+        Value::Null => return Ok(None),
+        Value::Int2(n) => i64::from(n),
+        Value::Int4(n) => i64::from(n),
+        Value::Int8(n) => n,
+        Value::Text(s) => s.trim().parse::<i64>().map_err(|_| {
+            SqlError::new(ErrorKind::Other, format!("invalid input syntax for type bigint: \"{s}\""), pos)
+        })?,
+        _ => {
+            return Err(SqlError::new(
+                ErrorKind::DatatypeMismatch,
+                format!("argument of {what} must be type bigint, not type {}", t.ty),
+                pos,
+            ))
+        }
+    };
+    if n < 0 {
+        return Err(SqlError::new(ErrorKind::Other, format!("{what} must not be negative"), pos));
+    }
+    Ok(Some(n as u64))
+}
+
+/// One select-list entry after `*` expansion.
+enum Target<'q> {
+    Ast(&'q ast::Expr),
+    Direct(Typed),
+}
+
+struct BoundTarget {
+    name: String,
+    value: Typed,
+    refs: Vec<(usize, Option<Position>)>,
+}
+
+fn plan_select(
+    select: &ast::Select,
+    order_by: &[ast::OrderByExpr],
+    catalog: &dyn Catalog,
+    for_view: bool,
+) -> Result<Query> {
+    let spos = Position::from_span(select.select_token.0.span);
+    reject_select_extras(select, spos)?;
+    let from = plan_from(&select.from, catalog)?;
+    let scope = &from.scope;
+    let mut plan = from.plan;
+    if let Some(w) = &select.selection {
+        let mut b = Binder::new(scope, "WHERE");
+        let cond = b.condition(w, "WHERE")?;
+        plan = Plan::Filter(Filter { input: Box::new(plan), predicates: vec![cond] });
+    }
+
+    // The select list, with `*` expanded.
+    let mut targets: Vec<(Target, String, Option<Position>)> = Vec::new();
+    for item in &select.projection {
+        match item {
+            ast::SelectItem::UnnamedExpr(e) => targets.push((Target::Ast(e), figure_colname(e), pos_of(e))),
+            ast::SelectItem::ExprWithAlias { expr, alias } => targets.push((Target::Ast(expr), fold_ident(alias), pos_of(expr))),
+            ast::SelectItem::Wildcard(opts) => {
+                let p = Position::from_span(opts.wildcard_token.0.span);
+                check_wildcard_options(opts, p)?;
+                for c in scope.star(p)? {
+                    targets.push((Target::Direct(Typed::new(c.expr, c.ty)), c.name, p));
+                }
+            }
+            ast::SelectItem::QualifiedWildcard(kind, opts) => {
+                let p = Position::from_span(opts.wildcard_token.0.span);
+                check_wildcard_options(opts, p)?;
+                let name = match kind {
+                    ast::SelectItemQualifiedWildcardKind::ObjectName(n) => match n.0.as_slice() {
+                        [ast::ObjectNamePart::Identifier(id)] => fold_ident(id),
+                        _ => return Err(SqlError::unsupported(format!("{n}.*"), p)),
+                    },
+                    ast::SelectItemQualifiedWildcardKind::Expr(e) => {
+                        return Err(SqlError::unsupported(format!("{e}.*"), pos_of(e)))
+                    }
+                };
+                for c in scope.qualified_star(&name, p)? {
+                    targets.push((Target::Direct(Typed::new(c.expr, c.ty)), c.name, p));
+                }
+            }
+            ast::SelectItem::ExprWithAliases { expr, .. } => {
+                return Err(SqlError::unsupported("multiple aliases", pos_of(expr)));
+            }
+        }
+    }
+
+    // GROUP BY keys, over the FROM row.
+    let group_items: &[ast::Expr] = match &select.group_by {
+        ast::GroupByExpr::Expressions(e, mods) => {
+            if !mods.is_empty() {
+                return Err(SqlError::unsupported("GROUP BY modifiers", spos));
+            }
+            e
+        }
+        ast::GroupByExpr::All(_) => return Err(SqlError::unsupported("GROUP BY ALL", spos)),
+    };
+    let mut keys: Vec<Expr> = Vec::new();
+    for g in group_items {
+        let gpos = pos_of(g);
+        let mut b = Binder::new(scope, "GROUP BY");
+        let bound = match g {
+            ast::Expr::Value(v) if matches!(&v.value, ast::Value::Number(n, _) if n.bytes().all(|c| c.is_ascii_digit())) => {
+                let ast::Value::Number(n, _) = &v.value else { unreachable!("matched above") };
+                let idx = n.parse::<usize>().ok().filter(|i| *i >= 1 && *i <= targets.len()).ok_or_else(|| {
+                    SqlError::new(ErrorKind::Other, format!("GROUP BY position {n} is not in select list"), gpos)
+                })?;
+                bind_target(&mut b, &targets[idx - 1].0)?
+            }
+            ast::Expr::GroupingSets(_) | ast::Expr::Cube(_) | ast::Expr::Rollup(_) => {
+                return Err(SqlError::unsupported("grouping sets", gpos));
+            }
+            ast::Expr::Identifier(id) => match b.bind(g) {
+                Ok(t) => t,
+                Err(e) if e.kind() == Some(ErrorKind::UndefinedColumn) => {
+                    let name = fold_ident(id);
+                    match targets.iter().find(|(_, n, _)| *n == name) {
+                        Some((t, _, _)) => bind_target(&mut b, t)?,
+                        None => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            },
+            _ => b.bind(g)?,
+        };
+        let key = coerce::resolve_unknown(bound).expr;
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+
+    // The select list, HAVING and ORDER BY, aggregates allowed.
+    let mut b = Binder::new(scope, "");
+    b.no_aggs_in = None;
+    let mut bound: Vec<BoundTarget> = Vec::with_capacity(targets.len());
+    for (t, name, _) in &targets {
+        b.refs.clear();
+        let value = bind_target(&mut b, t)?;
+        let value = coerce::resolve_unknown(value);
+        let refs = match t {
+            Target::Ast(_) => std::mem::take(&mut b.refs),
+            Target::Direct(_) => {
+                let mut r = Vec::new();
+                value.expr.visit_columns(&mut |c| r.push((c, None)));
+                r
+            }
+        };
+        bound.push(BoundTarget { name: name.clone(), value, refs });
+    }
+    let having = match &select.having {
+        Some(h) => {
+            b.refs.clear();
+            let c = b.condition(h, "HAVING")?;
+            Some((c, std::mem::take(&mut b.refs)))
+        }
+        None => None,
+    };
+    let distinct = match &select.distinct {
+        None | Some(ast::Distinct::All) => false,
+        Some(ast::Distinct::Distinct) => true,
+        Some(ast::Distinct::On(_)) => return Err(SqlError::unsupported("DISTINCT ON", spos)),
+    };
+    let mut sort_keys = Vec::new();
+    let mut hidden: Vec<BoundTarget> = Vec::new();
+    for o in order_by {
+        let opos = pos_of(&o.expr);
+        if o.with_fill.is_some() {
+            return Err(SqlError::unsupported("WITH FILL", opos));
+        }
+        let descending = match &o.options.sort {
+            Some(ast::OrderBySort::Desc) => true,
+            Some(ast::OrderBySort::Asc) | None => false,
+            Some(ast::OrderBySort::Using(_)) => return Err(SqlError::unsupported("ORDER BY ... USING", opos)),
+        };
+        let nulls_first = o.options.nulls_first.unwrap_or(descending);
+        let column = match &o.expr {
+            ast::Expr::Value(v) if matches!(&v.value, ast::Value::Number(n, _) if n.bytes().all(|c| c.is_ascii_digit())) => {
+                let ast::Value::Number(n, _) = &v.value else { unreachable!("matched above") };
+                n.parse::<usize>().ok().filter(|i| *i >= 1 && *i <= bound.len()).map(|i| i - 1).ok_or_else(|| {
+                    SqlError::new(ErrorKind::Other, format!("ORDER BY position {n} is not in select list"), opos)
+                })?
+            }
+            e => {
+                let by_name = match e {
+                    ast::Expr::Identifier(id) => {
+                        let name = fold_ident(id);
+                        let hits: Vec<usize> = bound.iter().enumerate().filter(|(_, t)| t.name == name).map(|(i, _)| i).collect();
+                        if hits.iter().any(|&h| bound[h].value != bound[hits[0]].value) {
+                            return Err(SqlError::new(ErrorKind::Ambiguous, format!("ORDER BY \"{name}\" is ambiguous"), opos));
+                        }
+                        hits.first().copied()
+                    }
+                    _ => None,
+                };
+                match by_name {
+                    Some(i) => i,
+                    None => {
+                        b.refs.clear();
+                        let v = coerce::resolve_unknown(b.bind(e)?);
+                        let refs = std::mem::take(&mut b.refs);
+                        match bound.iter().position(|t| t.value.expr == v.expr) {
+                            Some(i) => i,
+                            None => {
+                                if distinct {
+                                    return Err(SqlError::new(
+                                        ErrorKind::Other,
+                                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                                        opos,
+                                    ));
+                                }
+                                hidden.push(BoundTarget { name: String::new(), value: v, refs });
+                                bound.len() + hidden.len() - 1
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        sort_keys.push(SortKey { column, descending, nulls_first });
+    }
+    let aggs = std::mem::take(&mut b.aggs);
+
+    let grouped = !keys.is_empty() || !aggs.is_empty() || having.is_some();
+    let n_visible = bound.len();
+    let mut all: Vec<BoundTarget> = bound;
+    if !for_view {
+        all.extend(hidden);
+    } else {
+        sort_keys.clear();
+    }
+    let output_nullable: Vec<bool>;
+    let exprs: Vec<Expr>;
+    if grouped {
+        let mut g = Grouper { scope, keys };
+        let mut out = Vec::with_capacity(all.len());
+        for t in &all {
+            out.push(g.rewrite_checked(&t.value.expr, &t.refs)?);
+        }
+        let having = match having {
+            Some((c, refs)) => Some(g.rewrite_checked(&c, &refs)?),
+            None => None,
+        };
+        let nk = g.keys.len();
+        let key_nullable: Vec<bool> = g.keys.iter().map(|k| coerce::nullable(k, &|c| scope.nullable(c))).collect();
+        let agg_nullable: Vec<bool> =
+            aggs.iter().map(|a| !matches!(a.func, AggregateFunc::Count | AggregateFunc::CountStar)).collect();
+        let remap = |e: &mut Expr| e.map_columns(&mut |c| if c >= AGG_BASE { nk + (c - AGG_BASE) } else { c });
+        plan = Plan::Reduce(Reduce { input: Box::new(plan), group_key: g.keys, aggregates: aggs });
+        if let Some(mut h) = having {
+            remap(&mut h);
+            plan = Plan::Filter(Filter { input: Box::new(plan), predicates: vec![h] });
+        }
+        let input_nullable = |c: usize| if c < nk { key_nullable[c] } else { agg_nullable.get(c - nk).copied().unwrap_or(true) };
+        exprs = out
+            .into_iter()
+            .map(|mut e| {
+                remap(&mut e);
+                e
+            })
+            .collect();
+        output_nullable = exprs.iter().map(|e| coerce::nullable(e, &input_nullable)).collect();
+    } else {
+        exprs = all.iter().map(|t| t.value.expr.clone()).collect();
+        output_nullable = exprs.iter().map(|e| coerce::nullable(e, &|c| scope.nullable(c))).collect();
+    }
+    let columns: Vec<Column> = all[..n_visible]
+        .iter()
+        .zip(&output_nullable)
+        .map(|(t, n)| Column { name: t.name.clone(), ty: t.value.ty, nullable: *n })
+        .collect();
+    let hidden_count = exprs.len() - n_visible;
+    plan = Plan::Map(Map { input: Box::new(plan), exprs });
+    if distinct {
+        plan = Plan::Distinct(Distinct { input: Box::new(plan) });
+    }
+    Ok(Query { plan, columns, order_by: sort_keys, hidden: hidden_count, limit: None, offset: None })
+}
+
+fn bind_target(b: &mut Binder<'_>, t: &Target<'_>) -> Result<Typed> {
+    match t {
+        Target::Ast(e) => b.bind(e),
+        Target::Direct(t) => Ok(t.clone()),
+    }
+}
+
+fn check_wildcard_options(opts: &ast::WildcardAdditionalOptions, pos: Option<Position>) -> Result<()> {
+    if opts.opt_ilike.is_some()
+        || opts.opt_exclude.is_some()
+        || opts.opt_except.is_some()
+        || opts.opt_replace.is_some()
+        || opts.opt_rename.is_some()
+    {
+        return Err(SqlError::unsupported("wildcard options", pos));
+    }
+    Ok(())
+}
+
+fn reject_select_extras(s: &ast::Select, pos: Option<Position>) -> Result<()> {
+    let what = if s.top.is_some() {
+        "TOP"
+    } else if s.into.is_some() {
+        "SELECT INTO"
+    } else if !s.lateral_views.is_empty() {
+        "LATERAL VIEW"
+    } else if s.prewhere.is_some() {
+        "PREWHERE"
+    } else if !s.connect_by.is_empty() {
+        "CONNECT BY"
+    } else if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() {
+        "CLUSTER/DISTRIBUTE/SORT BY"
+    } else if !s.named_window.is_empty() {
+        "window functions"
+    } else if s.qualify.is_some() {
+        "QUALIFY"
+    } else if s.value_table_mode.is_some() || s.exclude.is_some() || s.select_modifiers.is_some() {
+        "SELECT modifiers"
+    } else if s.flavor != ast::SelectFlavor::Standard {
+        "FROM-first SELECT"
+    } else {
+        return Ok(());
+    };
+    Err(SqlError::unsupported(what, pos))
+}
+
+/// Rewrites expressions over the FROM row into expressions over a
+/// `Reduce`'s output (keys, then aggregates at `AGG_BASE + i`).
+struct Grouper<'a> {
+    scope: &'a Scope,
+    keys: Vec<Expr>,
+}
+
+impl Grouper<'_> {
+    fn rewrite_checked(&mut self, e: &Expr, refs: &[(usize, Option<Position>)]) -> Result<Expr> {
+        self.rewrite(e).map_err(|col| {
+            let pos = refs.iter().find(|(c, _)| *c == col).and_then(|(_, p)| *p);
+            SqlError::new(
+                ErrorKind::Grouping,
+                format!(
+                    "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
+                    self.scope.describe(col)
+                ),
+                pos,
+            )
+        })
+    }
+
+    fn rewrite(&mut self, e: &Expr) -> std::result::Result<Expr, usize> {
+        if let Some(i) = self.keys.iter().position(|k| k == e) {
+            return Ok(Expr::Column(i));
+        }
+        Ok(match e {
+            Expr::Column(c) if *c >= AGG_BASE => Expr::Column(*c),
+            Expr::Column(c) => {
+                // A column of a table whose whole primary key is grouped on
+                // is functionally dependent on the key.
+                let rel = self.scope.rel_of(*c).ok_or(*c)?;
+                let pk = self.scope.primary_key_columns(rel);
+                if pk.is_empty() || !pk.iter().all(|k| self.keys.contains(&Expr::Column(*k))) {
+                    return Err(*c);
+                }
+                self.keys.push(Expr::Column(*c));
+                Expr::Column(self.keys.len() - 1)
+            }
+            Expr::Literal(_) => e.clone(),
+            Expr::Unary { func, arg } => Expr::Unary { func: func.clone(), arg: Box::new(self.rewrite(arg)?) },
+            Expr::Binary { func, left, right } => Expr::Binary {
+                func: func.clone(),
+                left: Box::new(self.rewrite(left)?),
+                right: Box::new(self.rewrite(right)?),
+            },
+            Expr::Variadic { func, args } => Expr::Variadic {
+                func: func.clone(),
+                args: args.iter().map(|a| self.rewrite(a)).collect::<std::result::Result<_, _>>()?,
+            },
+            Expr::If { cond, then, els } => Expr::If {
+                cond: Box::new(self.rewrite(cond)?),
+                then: Box::new(self.rewrite(then)?),
+                els: Box::new(self.rewrite(els)?),
+            },
+        })
+    }
+}
+
+/// PostgreSQL's `FigureColname`: the output name of an unaliased
+/// select-list expression.
+pub(crate) fn figure_colname(e: &ast::Expr) -> String {
+    figure(e).0.unwrap_or_else(|| "?column?".to_string())
+}
+
+fn figure(e: &ast::Expr) -> (Option<String>, u8) {
+    use ast::Expr as A;
+    match e {
+        A::Identifier(id) => (Some(fold_ident(id)), 2),
+        A::CompoundIdentifier(ids) => (ids.last().map(fold_ident), 2),
+        A::Nested(x) => figure(x),
+        A::Function(f) => (
+            f.name.0.last().and_then(|p| p.as_ident()).map(fold_ident),
+            2,
+        ),
+        A::Cast { expr, data_type, .. } => {
+            let (n, s) = figure(expr);
+            if s <= 1 {
+                (type_colname(data_type), 1)
+            } else {
+                (n, s)
+            }
+        }
+        A::TypedString(ts) => (type_colname(&ts.data_type), 1),
+        A::Interval(_) => (Some("interval".to_string()), 1),
+        A::Case { else_result, .. } => {
+            let (n, s) = else_result.as_deref().map_or((None, 0), figure);
+            if s <= 1 {
+                (Some("case".to_string()), 1)
+            } else {
+                (n, s)
+            }
+        }
+        _ => (None, 0),
+    }
+}
+
+fn type_colname(dt: &ast::DataType) -> Option<String> {
+    Some(match sql_type(dt, None) {
+        Ok(t) => t.name.to_string(),
+        Err(_) => dt.to_string().to_lowercase(),
+    })
+}
