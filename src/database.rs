@@ -141,7 +141,8 @@ impl Database {
     }
 
     /// Follows a view's changes: first its current contents, then one
-    /// update per committed transaction that changed it.
+    /// update per committed transaction (empty when the transaction did not
+    /// change the view).
     pub fn subscribe(&mut self, name: &str) -> Result<Subscription, Error> {
         let id = self.view(name)?.id;
         Ok(self.runtime.subscribe(id)?)

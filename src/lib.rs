@@ -25,11 +25,11 @@
 //! assert_eq!(rows.to_text(), "ada\t2\t14.75\nbob\t1\t2.00\n");
 //!
 //! // Or follow the view's diffs: the initial (empty) contents, then one
-//! // update per transaction that changed the view.
-//! let first = changes.recv()?;
+//! // update per transaction.
+//! let first = changes.try_recv().expect("the initial contents");
 //! assert!(first.diffs.is_empty());
-//! let insert = changes.recv()?;
-//! assert_eq!(insert.diffs.len(), 2);
+//! let insert = changes.try_recv().expect("the INSERT's diffs");
+//! assert_eq!(insert.diffs.len(), 2); // +(ada, 2, 14.75), +(bob, 1, 1.00)
 //! # Ok::<(), freshet::Error>(())
 //! ```
 #![deny(missing_docs)]
