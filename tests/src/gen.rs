@@ -64,7 +64,8 @@ pub fn table_spec(id: u64, max_extra: usize) -> impl Strategy<Value = TableSpec>
 
 /// `1..=max_tables` table specs with ids `0, 1, ...`.
 pub fn schema(max_tables: usize, max_extra: usize) -> impl Strategy<Value = Vec<TableSpec>> {
-    (1..=max_tables.max(1)).prop_flat_map(move |n| (0..n as u64).map(|id| table_spec(id, max_extra)).collect::<Vec<_>>())
+    (1..=max_tables.max(1))
+        .prop_flat_map(move |n| (0..n as u64).map(|id| table_spec(id, max_extra)).collect::<Vec<_>>())
 }
 
 /// Small integers most of the time, sometimes wider, rarely a bound.
@@ -106,9 +107,9 @@ pub fn value_of(ty: DataType) -> BoxedStrategy<Value> {
             30 => "[a-cA_%]{0,5}".prop_map(|s| Value::text(&s)),
         ]
         .boxed(),
-        DataType::Char(n) => "[a-c]{0,3}"
-            .prop_map(move |s| Value::text(&format!("{s:<width$}", width = n as usize)))
-            .boxed(),
+        DataType::Char(n) => {
+            "[a-c]{0,3}".prop_map(move |s| Value::text(&format!("{s:<width$}", width = n as usize))).boxed()
+        }
         other => panic!("no generator for values of type {other}"),
     }
 }
@@ -131,8 +132,8 @@ pub fn row(spec: &TableSpec) -> impl Strategy<Value = Row> {
 /// Up to `max_rows` rows of `spec`, with some rows repeated verbatim so
 /// duplicates are common whatever the types.
 pub fn table_rows(spec: &TableSpec, max_rows: usize) -> impl Strategy<Value = Vec<Row>> {
-    (prop::collection::vec(row(spec), 0..=max_rows), prop::collection::vec(any::<Index>(), 0..=max_rows / 4 + 1)).prop_map(
-        |(mut rows, repeats)| {
+    (prop::collection::vec(row(spec), 0..=max_rows), prop::collection::vec(any::<Index>(), 0..=max_rows / 4 + 1))
+        .prop_map(|(mut rows, repeats)| {
             if !rows.is_empty() {
                 for ix in repeats {
                     let r = rows[ix.index(rows.len())].clone();
@@ -140,8 +141,7 @@ pub fn table_rows(spec: &TableSpec, max_rows: usize) -> impl Strategy<Value = Ve
                 }
             }
             rows
-        },
-    )
+        })
 }
 
 /// One change in a batch.
@@ -200,10 +200,15 @@ pub fn database(
     max_rows: usize,
 ) -> impl Strategy<Value = (Vec<TableSpec>, BTreeMap<ObjectId, Vec<Row>>)> {
     schema(max_tables, max_extra).prop_flat_map(move |specs| {
-        let contents: Vec<_> = specs.iter().map(|s| table_rows(s, max_rows).prop_map({
-            let id = s.id;
-            move |rows| (id, rows)
-        })).collect();
+        let contents: Vec<_> = specs
+            .iter()
+            .map(|s| {
+                table_rows(s, max_rows).prop_map({
+                    let id = s.id;
+                    move |rows| (id, rows)
+                })
+            })
+            .collect();
         (Just(specs), contents.prop_map(|c| c.into_iter().collect()))
     })
 }

@@ -108,7 +108,10 @@ fn join(j: &Join, tables: &BTreeMap<ObjectId, Bag>) -> Result<Bag, EvalError> {
     let keys = |rows: &Bag, left_side: bool| -> Result<Vec<Vec<Value>>, EvalError> {
         rows.iter()
             .map(|(row, _)| {
-                j.equi.iter().map(|(l, r)| if left_side { l.eval(row) } else { r.eval(row) }).collect::<Result<Vec<_>, _>>()
+                j.equi
+                    .iter()
+                    .map(|(l, r)| if left_side { l.eval(row) } else { r.eval(row) })
+                    .collect::<Result<Vec<_>, _>>()
             })
             .collect()
     };

@@ -5,9 +5,7 @@
 //! reduce or distinct on top.
 
 use freshet_engine::expr::{BinaryFunc, Expr, UnaryFunc, VariadicFunc};
-use freshet_engine::plan::{
-    Aggregate, AggregateFunc, Distinct, Filter, Join, JoinKind, Map, ObjectId, Plan, Reduce,
-};
+use freshet_engine::plan::{Aggregate, AggregateFunc, Distinct, Filter, Join, JoinKind, Map, ObjectId, Plan, Reduce};
 use freshet_engine::value::{DataType, Value};
 use proptest::prelude::*;
 
@@ -53,8 +51,10 @@ pub fn predicate(arity: usize) -> BoxedStrategy<Expr> {
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 2..=3).prop_map(|args| Expr::Variadic { func: VariadicFunc::And, args }),
-            prop::collection::vec(inner.clone(), 2..=3).prop_map(|args| Expr::Variadic { func: VariadicFunc::Or, args }),
+            prop::collection::vec(inner.clone(), 2..=3)
+                .prop_map(|args| Expr::Variadic { func: VariadicFunc::And, args }),
+            prop::collection::vec(inner.clone(), 2..=3)
+                .prop_map(|args| Expr::Variadic { func: VariadicFunc::Or, args }),
             inner.prop_map(|e| e.call_unary(UnaryFunc::Not)),
         ]
     })
@@ -165,8 +165,32 @@ mod tests {
     use crate::oracle::evaluate;
 
     fn contents() -> impl Strategy<Value = BTreeMap<ObjectId, Vec<Row>>> {
-        let tables: Vec<_> = int_schema().into_iter().map(|s| table_rows(&s, 7).prop_map(move |rows| (s.id, rows))).collect();
+        let tables: Vec<_> =
+            int_schema().into_iter().map(|s| table_rows(&s, 7).prop_map(move |rows| (s.id, rows))).collect();
         tables.prop_map(|t| t.into_iter().collect())
+    }
+
+    /// The generators reach the interesting cases: most plans evaluate,
+    /// most change under optimisation, and some fail.
+    #[test]
+    fn generated_plans_exercise_the_rewrites() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut ok, mut failed, mut changed, mut reordered) = (0, 0, 0, 0);
+        for _ in 0..300 {
+            let plan = super::plan().new_tree(&mut runner).unwrap().current();
+            let db = as_tables(&contents().new_tree(&mut runner).unwrap().current());
+            match evaluate(&plan, &db) {
+                Ok(_) => ok += 1,
+                Err(_) => failed += 1,
+            }
+            let optimized = optimize(plan.clone());
+            changed += usize::from(optimized != plan);
+            let text = optimized.to_string();
+            reordered += usize::from(text.contains("Get t2\n") && text.find("Get t2") < text.find("Get t1"));
+        }
+        eprintln!("ok {ok}, failed {failed}, changed {changed}, reordered {reordered}");
+        assert!(ok > 150 && failed > 5 && changed > 150 && reordered > 0);
     }
 
     proptest! {

@@ -46,11 +46,16 @@ fn consolidate_sums_and_drops_zeros() {
 
 #[test]
 fn filter_keeps_only_true_and_evaluates_conjuncts_in_order() {
-    let db = tables(vec![(1, vec![(row(vec![i(1)]), 1), (row(vec![NULL]), 1), (row(vec![i(3)]), 2), (row(vec![i(0)]), 1)])]);
+    let db =
+        tables(vec![(1, vec![(row(vec![i(1)]), 1), (row(vec![NULL]), 1), (row(vec![i(3)]), 2), (row(vec![i(0)]), 1)])]);
     let scan = get(1, vec![DataType::Int4]);
-    let f = Plan::Filter(Filter { input: Box::new(scan.clone()), predicates: vec![c(0).call_binary(BinaryFunc::Gt, lit(i(1)))] });
+    let f = Plan::Filter(Filter {
+        input: Box::new(scan.clone()),
+        predicates: vec![c(0).call_binary(BinaryFunc::Gt, lit(i(1)))],
+    });
     assert_eq!(evaluate(&f, &db).unwrap(), vec![(row(vec![i(3)]), 2)]);
-    let f = Plan::Filter(Filter { input: Box::new(scan.clone()), predicates: vec![c(0).call_unary(UnaryFunc::IsNull)] });
+    let f =
+        Plan::Filter(Filter { input: Box::new(scan.clone()), predicates: vec![c(0).call_unary(UnaryFunc::IsNull)] });
     assert_eq!(evaluate(&f, &db).unwrap(), vec![(row(vec![NULL]), 1)]);
     // `#0 <> 0` first, so `10 / #0` never sees the zero.
     let guarded = Plan::Filter(Filter {
@@ -61,7 +66,8 @@ fn filter_keeps_only_true_and_evaluates_conjuncts_in_order() {
         ],
     });
     assert_eq!(evaluate(&guarded, &db).unwrap(), vec![(row(vec![i(1)]), 1)]);
-    let unguarded = Plan::Map(Map { input: Box::new(scan), exprs: vec![lit(i(10)).call_binary(BinaryFunc::Div, c(0))] });
+    let unguarded =
+        Plan::Map(Map { input: Box::new(scan), exprs: vec![lit(i(10)).call_binary(BinaryFunc::Div, c(0))] });
     assert_eq!(evaluate(&unguarded, &db), Err(EvalError::DivisionByZero));
 }
 
@@ -94,10 +100,7 @@ fn join_plan(kind: JoinKind, residual: Vec<Expr>) -> Plan {
 #[test]
 fn inner_join_matches_equal_non_null_keys_with_multiplied_counts() {
     let got = evaluate(&join_plan(JoinKind::Inner, vec![]), &join_fixture()).unwrap();
-    assert_eq!(
-        got,
-        vec![(row(vec![i(1), t("a"), i(1), t("x")]), 2), (row(vec![i(1), t("b"), i(1), t("x")]), 2)]
-    );
+    assert_eq!(got, vec![(row(vec![i(1), t("a"), i(1), t("x")]), 2), (row(vec![i(1), t("b"), i(1), t("x")]), 2)]);
 }
 
 #[test]
@@ -209,7 +212,10 @@ fn numeric_sums_averages_and_distinct_merge_equal_values() {
     });
     assert_eq!(
         evaluate(&plan, &db).unwrap(),
-        vec![(row(vec![n(450, 2), n(15_000_000_000_000_000, 16), n(35, 1), n(17_500_000_000_000_000, 16), n(10, 1)]), 1)]
+        vec![(
+            row(vec![n(450, 2), n(15_000_000_000_000_000, 16), n(35, 1), n(17_500_000_000_000_000, 16), n(10, 1)]),
+            1
+        )]
     );
     let distinct = Plan::Distinct(Distinct { input: Box::new(scan.clone()) });
     assert_eq!(evaluate(&distinct, &db).unwrap(), vec![(row(vec![n(10, 1)]), 1), (row(vec![n(25, 1)]), 1)]);
@@ -235,10 +241,7 @@ fn union_negate_threshold_compute_except_all() {
     });
     let diff = Plan::Union(Union { inputs: vec![a, Plan::Negate(Negate { input: Box::new(b) })] });
     let db = BTreeMap::new();
-    assert_eq!(
-        evaluate(&diff, &db).unwrap(),
-        vec![(row(vec![i(1)]), 2), (row(vec![i(2)]), -1), (row(vec![i(3)]), -1)]
-    );
+    assert_eq!(evaluate(&diff, &db).unwrap(), vec![(row(vec![i(1)]), 2), (row(vec![i(2)]), -1), (row(vec![i(3)]), -1)]);
     let except = Plan::Threshold(Threshold { input: Box::new(diff) });
     assert_eq!(evaluate(&except, &db).unwrap(), vec![(row(vec![i(1)]), 2)]);
     // DISTINCT over a bag with duplicates and a NULL.
@@ -251,6 +254,10 @@ fn union_negate_threshold_compute_except_all() {
 fn missing_tables_and_negative_aggregate_inputs_are_errors() {
     let db = tables(vec![(1, vec![(row(vec![i(1)]), -1)])]);
     assert!(matches!(evaluate(&get(9, vec![DataType::Int4]), &db), Err(EvalError::Other(_))));
-    let plan = Plan::Reduce(Reduce { input: Box::new(get(1, vec![DataType::Int4])), group_key: vec![c(0)], aggregates: vec![] });
+    let plan = Plan::Reduce(Reduce {
+        input: Box::new(get(1, vec![DataType::Int4])),
+        group_key: vec![c(0)],
+        aggregates: vec![],
+    });
     assert!(matches!(evaluate(&plan, &db), Err(EvalError::Other(_))));
 }
