@@ -69,7 +69,9 @@ fn run_sql(data_dir: Option<PathBuf>, workers: usize, file: Option<PathBuf>) -> 
     let mut out = stdout.lock();
     let mut splitter = StatementSplitter::new();
     let mut run = |piece: Piece, out: &mut std::io::StdoutLock<'_>| -> bool {
-        let result = db.execute_each(&piece.sql, |o| {
+        // psql numbers a statement's lines from its first non-blank one.
+        let sql = piece.sql.trim_start();
+        let result = db.execute_each(sql, |o| {
             // A closed stdout (e.g. piped into `head`) is not an error of the SQL.
             let _ = out.write_all(o.to_text().as_bytes());
         });
@@ -78,7 +80,7 @@ fn run_sql(data_dir: Option<PathBuf>, workers: usize, file: Option<PathBuf>) -> 
         match result {
             Ok(()) => true,
             Err(e) => {
-                eprintln!("{}", e.report(&piece.sql));
+                eprintln!("{}", e.report(sql));
                 if let Some(f) = &file {
                     eprintln!("(statement starting at {}:{})", f.display(), piece.line);
                 }

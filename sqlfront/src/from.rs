@@ -178,6 +178,7 @@ impl FromBuilder<'_> {
                 };
                 let (columns, primary_key) = cols;
                 let mut columns: Vec<Column> = columns;
+                let aliased = alias.is_some().then(|| obj.clone());
                 let rel_name = match alias {
                     Some(a) => {
                         if a.columns.len() > columns.len() {
@@ -214,7 +215,7 @@ impl FromBuilder<'_> {
                     .enumerate()
                     .map(|(i, c)| ScopeColumn { name: c.name.clone(), expr: Expr::Column(offset + i), ty: c.ty, nullable: c.nullable })
                     .collect();
-                self.rels.push(Rel { name: rel_name, columns: scope_cols.clone(), primary_key, offset });
+                self.rels.push(Rel { name: rel_name, columns: scope_cols.clone(), primary_key, offset, aliased });
                 Ok((Plan::Get(get), scope_cols))
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias } => {

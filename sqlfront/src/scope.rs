@@ -31,6 +31,8 @@ pub(crate) struct Rel {
     pub primary_key: Vec<usize>,
     /// Its first column in the FROM row.
     pub offset: usize,
+    /// The table or view's own name when an alias hides it.
+    pub aliased: Option<String>,
 }
 
 /// The names visible at some point of a query.
@@ -85,6 +87,14 @@ impl Scope {
             .with_hint(format!(
                 "There is an entry for table \"{name}\", but it cannot be referenced from this part of the query."
             )));
+        }
+        if let Some(r) = self.rels.iter().find(|r| r.aliased.as_deref() == Some(name)) {
+            return Err(SqlError::new(
+                ErrorKind::UndefinedTable,
+                format!("invalid reference to FROM-clause entry for table \"{name}\""),
+                pos,
+            )
+            .with_hint(format!("Perhaps you meant to reference the table alias \"{}\".", r.name)));
         }
         Err(SqlError::new(ErrorKind::UndefinedTable, format!("missing FROM-clause entry for table \"{name}\""), pos))
     }

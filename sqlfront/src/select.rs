@@ -386,6 +386,11 @@ fn bind_target(b: &mut Binder<'_>, t: &Target<'_>) -> Result<Typed> {
 }
 
 fn check_wildcard_options(opts: &ast::WildcardAdditionalOptions, pos: Option<Position>) -> Result<()> {
+    // PostgreSQL's grammar has no alias after `*` (`SELECT * x` is a syntax
+    // error at `x`), though the parser's dialect accepts one.
+    if let Some(alias) = &opts.opt_alias {
+        return Err(crate::parse::syntax_error_near(&alias.value, Position::from_span(alias.span).or(pos)));
+    }
     if opts.opt_ilike.is_some()
         || opts.opt_exclude.is_some()
         || opts.opt_except.is_some()

@@ -292,6 +292,7 @@ fn target_table<'c>(
         .map(|(i, c)| ScopeColumn { name: c.name.clone(), expr: Expr::Column(i), ty: c.ty, nullable: c.nullable })
         .collect();
     let rel = Rel {
+        aliased: alias.is_some().then(|| tname.clone()),
         name: alias.map_or_else(|| tname.clone(), fold_ident),
         columns: columns.clone(),
         primary_key: t.primary_key.clone(),
