@@ -39,7 +39,7 @@
 
 use std::fmt;
 
-use super::{AggregateFunc, Aggregate, Constant, JoinKind, Plan, ReduceClass};
+use super::{Aggregate, AggregateFunc, Constant, JoinKind, Plan, ReduceClass};
 use crate::expr::{BinaryFunc, Expr, UnaryFunc, VariadicFunc};
 use crate::value::Value;
 
@@ -364,15 +364,22 @@ mod tests {
         assert_eq!(e.to_string(), "coalesce(#1, 0)");
         let c = col(1).call_unary(UnaryFunc::Cast(DataType::Numeric(Some((12, 2)))));
         assert_eq!(c.to_string(), "CAST(#1 AS numeric(12,2))");
-        let like = col(1).call_binary(BinaryFunc::Like { escape: Some('\\'), case_insensitive: false }, lit(Value::text("a%")));
+        let like = col(1)
+            .call_binary(BinaryFunc::Like { escape: Some('\\'), case_insensitive: false }, lit(Value::text("a%")));
         assert_eq!(like.to_string(), "(#1 LIKE 'a%')");
-        let ilike = col(1).call_binary(BinaryFunc::Like { escape: Some('#'), case_insensitive: true }, lit(Value::text("it's")));
+        let ilike = col(1)
+            .call_binary(BinaryFunc::Like { escape: Some('#'), case_insensitive: true }, lit(Value::text("it's")));
         assert_eq!(ilike.to_string(), "(#1 ILIKE 'it''s' ESCAPE '#')");
-        let no_escape = col(0).call_binary(BinaryFunc::Like { escape: None, case_insensitive: false }, lit(Value::text("x")));
+        let no_escape =
+            col(0).call_binary(BinaryFunc::Like { escape: None, case_insensitive: false }, lit(Value::text("x")));
         assert_eq!(no_escape.to_string(), "(#0 LIKE 'x' ESCAPE '')");
         let and = Expr::Variadic {
             func: VariadicFunc::And,
-            args: vec![col(0).call_unary(UnaryFunc::IsNull), col(1).call_unary(UnaryFunc::Not), col(2).call_unary(UnaryFunc::Neg)],
+            args: vec![
+                col(0).call_unary(UnaryFunc::IsNull),
+                col(1).call_unary(UnaryFunc::Not),
+                col(2).call_unary(UnaryFunc::Neg),
+            ],
         };
         assert_eq!(and.to_string(), "((#0 IS NULL) AND (NOT #1) AND (- #2))");
         let case = Expr::If {
@@ -398,11 +405,17 @@ mod tests {
         assert_eq!(lit(Value::Date(Date(8796))).to_string(), "'2024-01-31'::date");
         assert_eq!(lit(Value::Date(Date(-730_119))).to_string(), "'0001-01-01'::date");
         assert_eq!(lit(Value::Date(Date(-730_120))).to_string(), "'0001-12-31 BC'::date");
-        assert_eq!(lit(Value::Timestamp(Timestamp(86_400_000_000 + 3_723_500_000))).to_string(), "'2000-01-02 01:02:03.5'::timestamp");
+        assert_eq!(
+            lit(Value::Timestamp(Timestamp(86_400_000_000 + 3_723_500_000))).to_string(),
+            "'2000-01-02 01:02:03.5'::timestamp"
+        );
         assert_eq!(lit(Value::TimestampTz(Timestamp(-1))).to_string(), "'1999-12-31 23:59:59.999999+00'::timestamptz");
         let iv = Interval { months: 14, days: 3, micros: -3_600_000_000 };
         assert_eq!(lit(Value::Interval(iv)).to_string(), "'1 year 2 mons 3 days -01:00:00'::interval");
-        assert_eq!(lit(Value::Interval(Interval { months: 0, days: 0, micros: 0 })).to_string(), "'00:00:00'::interval");
+        assert_eq!(
+            lit(Value::Interval(Interval { months: 0, days: 0, micros: 0 })).to_string(),
+            "'00:00:00'::interval"
+        );
         let mut u = [0u8; 16];
         u[15] = 0xab;
         assert_eq!(lit(Value::Uuid(u)).to_string(), "'00000000-0000-0000-0000-0000000000ab'::uuid");
@@ -412,10 +425,14 @@ mod tests {
     #[test]
     fn constant_union_and_left_join() {
         let c = Plan::Constant(Constant {
-            rows: vec![(Row::new(vec![Value::Int4(1), Value::text("a")]), 1), (Row::new(vec![Value::Int4(2), Value::Null]), 3)],
+            rows: vec![
+                (Row::new(vec![Value::Int4(1), Value::text("a")]), 1),
+                (Row::new(vec![Value::Int4(2), Value::Null]), 3),
+            ],
             arity: 2,
         });
-        let u = Plan::Union(Union { inputs: vec![c, Plan::Negate(crate::plan::Negate { input: Box::new(get("t", 2)) })] });
+        let u =
+            Plan::Union(Union { inputs: vec![c, Plan::Negate(crate::plan::Negate { input: Box::new(get("t", 2)) })] });
         let j = Plan::Join(Join {
             kind: JoinKind::LeftOuter,
             left: Box::new(Plan::Threshold(crate::plan::Threshold { input: Box::new(u) })),
@@ -427,10 +444,8 @@ mod tests {
             j.to_string(),
             "Join left equi=[#0 = #0, #1 = #0]\n  Threshold\n    Union\n      Constant arity=2 rows=[(1, 'a'), (2, NULL) x3]\n      Negate\n        Get t\n  Distinct\n    Get s"
         );
-        let many = Plan::Constant(Constant {
-            rows: (0..12).map(|i| (Row::new(vec![Value::Int4(i)]), 1)).collect(),
-            arity: 1,
-        });
+        let many =
+            Plan::Constant(Constant { rows: (0..12).map(|i| (Row::new(vec![Value::Int4(i)]), 1)).collect(), arity: 1 });
         assert_eq!(
             many.to_string(),
             "Constant arity=1 rows=[(0), (1), (2), (3), (4), (5), (6), (7), (8), (9), ... (2 more)]"

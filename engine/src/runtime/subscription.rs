@@ -1,6 +1,6 @@
 //! Subscriptions to a view's changes.
 
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::Receiver;
 
 use crate::plan::Diff;
 use crate::value::Row;
@@ -34,10 +34,7 @@ impl Subscription {
 
     /// The next update if one is pending.
     pub fn try_recv(&self) -> Option<ViewUpdate> {
-        match self.rx.try_recv() {
-            Ok(u) => Some(u),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.rx.try_recv().ok()
     }
 
     /// Every pending update, without waiting.

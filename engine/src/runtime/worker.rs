@@ -12,6 +12,9 @@ use std::rc::Rc;
 use differential_dataflow::consolidation::consolidate;
 use differential_dataflow::input::{Input, InputSession};
 use differential_dataflow::operators::arrange::agent::ShutdownButton;
+use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
+use differential_dataflow::trace::implementations::KeySpine;
+use differential_dataflow::trace::wrappers::frontier::TraceFrontier;
 use differential_dataflow::trace::cursor::cursor_list;
 use differential_dataflow::trace::{Cursor, TraceReader};
 use differential_dataflow::AsCollection;
@@ -201,7 +204,8 @@ impl WorkerState {
                 .filter(|(o, _, _)| first && *o == id)
                 .map(|(_, r, d)| (r.clone(), self.time, *d))
                 .collect();
-            if !extra.is_empty() {
+            if until.is_some() {
+                // every worker builds the same operators, even with nothing to add
                 ok = ok.concat(extra.to_stream(scope).as_collection());
             }
             sources.insert(id, Rendered { ok, err });
@@ -369,24 +373,13 @@ impl WorkerState {
     }
 }
 
+/// A keyed trace of `K` (rows or errors).
+type KeyTrace<K> = TraceAgent<KeySpine<K, Time, Diff>>;
+/// Such a trace imported into a dataflow.
+type Imported<'s, K> = Arranged<'s, TraceFrontier<KeyTrace<K>>>;
+
 /// Imports a trace at its compaction frontier, optionally bounded.
-fn import<'s, K>(
-    trace: &mut differential_dataflow::operators::arrange::TraceAgent<
-        differential_dataflow::trace::implementations::KeySpine<K, Time, Diff>,
-    >,
-    scope: Scope<'s, Time>,
-    until: Option<Time>,
-) -> (
-    differential_dataflow::operators::arrange::Arranged<
-        's,
-        differential_dataflow::trace::wrappers::frontier::TraceFrontier<
-            differential_dataflow::operators::arrange::TraceAgent<
-                differential_dataflow::trace::implementations::KeySpine<K, Time, Diff>,
-            >,
-        >,
-    >,
-    Button,
-)
+fn import<'s, K>(trace: &mut KeyTrace<K>, scope: Scope<'s, Time>, until: Option<Time>) -> (Imported<'s, K>, Button)
 where
     K: differential_dataflow::ExchangeData,
 {
@@ -408,11 +401,7 @@ fn compact<Tr: TraceReader<Time = Time>>(trace: &mut Tr, time: Time) {
 
 /// The current contents of a keyed trace: keys with non-zero accumulated
 /// multiplicity, in key order.
-fn read_trace<K: Ord + Clone + differential_dataflow::ExchangeData>(
-    trace: &mut differential_dataflow::operators::arrange::TraceAgent<
-        differential_dataflow::trace::implementations::KeySpine<K, Time, Diff>,
-    >,
-) -> Vec<(K, Diff)> {
+fn read_trace<K: differential_dataflow::ExchangeData>(trace: &mut KeyTrace<K>) -> Vec<(K, Diff)> {
     let mut upper = Antichain::new();
     trace.read_upper(&mut upper);
     let batches = trace.batches_through(upper.borrow()).unwrap_or_default();

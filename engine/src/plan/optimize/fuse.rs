@@ -13,9 +13,10 @@ pub(crate) fn map_exprs(plan: Plan, f: &mut impl FnMut(Expr) -> Expr) -> Plan {
             input: Box::new(map_exprs(*x.input, f)),
             predicates: x.predicates.into_iter().map(&mut *f).collect(),
         }),
-        Plan::Map(x) => {
-            Plan::Map(Map { input: Box::new(map_exprs(*x.input, f)), exprs: x.exprs.into_iter().map(&mut *f).collect() })
-        }
+        Plan::Map(x) => Plan::Map(Map {
+            input: Box::new(map_exprs(*x.input, f)),
+            exprs: x.exprs.into_iter().map(&mut *f).collect(),
+        }),
         Plan::Join(j) => Plan::Join(Join {
             kind: j.kind,
             left: Box::new(map_exprs(*j.left, f)),

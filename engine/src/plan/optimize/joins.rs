@@ -106,10 +106,8 @@ fn rebuild(inputs: Vec<Plan>, conjuncts: Vec<Expr>) -> Plan {
     let mut joined: BTreeSet<usize> = BTreeSet::from([0]);
     let mut remaining: Vec<usize> = (1..inputs.len()).collect();
     while !remaining.is_empty() {
-        let pick = remaining
-            .iter()
-            .position(|&r| conjuncts.iter().any(|c| connects(c, &starts, &joined, r)))
-            .unwrap_or(0);
+        let pick =
+            remaining.iter().position(|&r| conjuncts.iter().any(|c| connects(c, &starts, &joined, r))).unwrap_or(0);
         let next = remaining.remove(pick);
         order.push(next);
         joined.insert(next);

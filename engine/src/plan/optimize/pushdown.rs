@@ -6,7 +6,9 @@
 //! evaluations, which can only remove failures, never add them (PostgreSQL
 //! orders qualifications freely too).
 
-use super::expr::{as_equi_pair, can_error, columns, is_cheap, is_representation_blind, shift_down, split_conjuncts, substitute};
+use super::expr::{
+    as_equi_pair, can_error, columns, is_cheap, is_representation_blind, shift_down, split_conjuncts, substitute,
+};
 use crate::expr::Expr;
 use crate::plan::{Distinct, Filter, Join, JoinKind, Map, Negate, Plan, Reduce, Threshold, Union};
 
@@ -71,7 +73,10 @@ fn push_into(plan: Plan, preds: Vec<Expr>) -> Plan {
                 }
             }
             let input = push_into(*r.input, down);
-            filtered(Plan::Reduce(Reduce { input: Box::new(input), group_key: r.group_key, aggregates: r.aggregates }), keep)
+            filtered(
+                Plan::Reduce(Reduce { input: Box::new(input), group_key: r.group_key, aggregates: r.aggregates }),
+                keep,
+            )
         }
         leaf @ (Plan::Get(_) | Plan::Constant(_)) => filtered(leaf, preds),
     }

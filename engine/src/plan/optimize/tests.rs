@@ -39,7 +39,12 @@ fn join(kind: JoinKind, left: Plan, right: Plan, equi: Vec<(Expr, Expr)>, residu
     Plan::Join(Join { kind, left: Box::new(left), right: Box::new(right), equi, residual })
 }
 fn count_star() -> Aggregate {
-    Aggregate { func: AggregateFunc::CountStar, expr: Expr::Literal(Value::Null), input_type: DataType::Int4, distinct: false }
+    Aggregate {
+        func: AggregateFunc::CountStar,
+        expr: Expr::Literal(Value::Null),
+        input_type: DataType::Int4,
+        distinct: false,
+    }
 }
 
 /// Optimises, checks the text, and checks a second pass changes nothing.
@@ -58,7 +63,10 @@ fn filter_moves_through_map_into_join_input() {
 
 #[test]
 fn filter_stays_above_expensive_map_expression() {
-    let plan = filter(map(get("t", 2), vec![bin(c(0), BinaryFunc::Add, c(1)), c(1)]), vec![gt(c(0), int(1)), lt(c(1), int(5))]);
+    let plan = filter(
+        map(get("t", 2), vec![bin(c(0), BinaryFunc::Add, c(1)), c(1)]),
+        vec![gt(c(0), int(1)), lt(c(1), int(5))],
+    );
     check(plan, "Filter (#0 > 1)\n  Map ((#0 + #1), #1)\n    Filter (#1 < 5)\n      Get t");
 }
 
@@ -165,7 +173,8 @@ fn adjacent_maps_fuse_and_identity_maps_vanish() {
 #[test]
 fn adjacent_filters_fuse_in_order() {
     let div = gt(bin(int(10), BinaryFunc::Div, c(0)), int(1));
-    let plan = filter(filter(get("t", 2), vec![Expr::Unary { func: UnaryFunc::IsNotNull, arg: Box::new(c(0)) }]), vec![div]);
+    let plan =
+        filter(filter(get("t", 2), vec![Expr::Unary { func: UnaryFunc::IsNotNull, arg: Box::new(c(0)) }]), vec![div]);
     check(plan, "Filter (#0 IS NOT NULL), ((10 / #0) > 1)\n  Get t");
 }
 
@@ -175,13 +184,20 @@ fn constants_fold_where_evaluation_cannot_fail() {
         get("t", 2),
         vec![
             eq(bin(int(1), BinaryFunc::Add, int(2)), c(0)),
-            Expr::Variadic { func: VariadicFunc::And, args: vec![Expr::Literal(Value::Bool(true)), gt(c(1), bin(int(2), BinaryFunc::Mul, int(3)))] },
+            Expr::Variadic {
+                func: VariadicFunc::And,
+                args: vec![Expr::Literal(Value::Bool(true)), gt(c(1), bin(int(2), BinaryFunc::Mul, int(3)))],
+            },
         ],
     );
     check(plan, "Filter (3 = #0), (#1 > 6)\n  Get t");
     let exprs = vec![
         bin(int(1), BinaryFunc::Div, int(0)),
-        Expr::If { cond: Box::new(Expr::Literal(Value::Bool(true))), then: Box::new(c(0)), els: Box::new(bin(int(1), BinaryFunc::Div, int(0))) },
+        Expr::If {
+            cond: Box::new(Expr::Literal(Value::Bool(true))),
+            then: Box::new(c(0)),
+            els: Box::new(bin(int(1), BinaryFunc::Div, int(0))),
+        },
         Expr::Variadic { func: VariadicFunc::Coalesce, args: vec![Expr::Literal(Value::Null), c(1), int(5), c(0)] },
         Expr::Variadic { func: VariadicFunc::Coalesce, args: vec![Expr::Literal(Value::Null), c(1)] },
     ];
@@ -197,18 +213,23 @@ fn never_true_filters_become_empty_constants() {
 
 #[test]
 fn filters_on_group_keys_move_below_reduce() {
-    let r = Plan::Reduce(Reduce { input: Box::new(get("t", 2)), group_key: vec![c(1)], aggregates: vec![count_star()] });
+    let r =
+        Plan::Reduce(Reduce { input: Box::new(get("t", 2)), group_key: vec![c(1)], aggregates: vec![count_star()] });
     let plan = filter(r, vec![eq(c(0), int(1)), gt(c(1), Expr::Literal(Value::Int8(2)))]);
     check(plan, "Filter (#1 > 2::bigint)\n  Reduce key=[#1] aggs=[count(*)] classes=[accumulable]\n    Filter (#1 = 1)\n      Get t");
     // A global reduce yields a row even when its input is empty.
-    let global = Plan::Reduce(Reduce { input: Box::new(get("t", 2)), group_key: vec![], aggregates: vec![count_star()] });
+    let global =
+        Plan::Reduce(Reduce { input: Box::new(get("t", 2)), group_key: vec![], aggregates: vec![count_star()] });
     let plan = filter(global, vec![eq(c(0), Expr::Literal(Value::Int8(0)))]);
     check(plan, "Filter (#0 = 0::bigint)\n  Reduce key=[] aggs=[count(*)] classes=[accumulable]\n    Get t");
 }
 
 #[test]
 fn filters_move_below_distinct_unless_they_see_representations() {
-    let cast = eq(Expr::Unary { func: UnaryFunc::Cast(DataType::Text), arg: Box::new(c(1)) }, Expr::Literal(Value::text("1.0")));
+    let cast = eq(
+        Expr::Unary { func: UnaryFunc::Cast(DataType::Text), arg: Box::new(c(1)) },
+        Expr::Literal(Value::text("1.0")),
+    );
     let plan = filter(Plan::Distinct(Distinct { input: Box::new(get("t", 2)) }), vec![eq(c(0), int(1)), cast]);
     check(plan, "Filter (CAST(#1 AS text) = '1.0')\n  Distinct\n    Filter (#0 = 1)\n      Get t");
 }

@@ -143,9 +143,7 @@ fn query_with_overlay_and_constants() {
         let mut rt = runtime(workers);
         rt.apply(vec![(ObjectId(1), r(&[1, 1]), 1), (ObjectId(1), r(&[2, 2]), 1)]).unwrap();
         let plan = reduce(get(1, 2), vec![], vec![agg(AggregateFunc::Sum, col(1), false)]);
-        eprintln!("DBG q1 {workers}");
         let got = rt.query(&plan, &[(ObjectId(1), r(&[2, 2]), -1), (ObjectId(1), r(&[3, 30]), 1)]).unwrap();
-        eprintln!("DBG q1 done");
         assert_eq!(got, vec![(Row::new(vec![Value::Int8(31)]), 1)]);
         // committed state untouched
         assert_eq!(rt.query(&plan, &[]).unwrap(), vec![(Row::new(vec![Value::Int8(3)]), 1)]);
@@ -153,9 +151,7 @@ fn query_with_overlay_and_constants() {
         let joined = join(JoinKind::Inner, get(1, 2), constant, vec![(col(0), col(0))], vec![]);
         rt.apply(vec![(ObjectId(1), r(&[7, 0]), 1)]).unwrap();
         assert_eq!(rt.query(&joined, &[]).unwrap(), vec![(r(&[7, 0, 7]), 2)]);
-        eprintln!("DBG cv");
         rt.create_view(ObjectId(10), &joined).unwrap();
-        eprintln!("DBG cv done");
         assert_eq!(rt.read(ObjectId(10)).unwrap(), vec![(r(&[7, 0, 7]), 2)]);
         let bad = map(get(1, 2), vec![bin(col(0), BinaryFunc::Div, lit(0))]);
         assert!(matches!(rt.query(&bad, &[]), Err(EngineError::Eval(EvalError::DivisionByZero))));
