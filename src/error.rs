@@ -69,6 +69,10 @@ impl Error {
                 Some(d) => format!("ERROR:  {}\nDETAIL:  {}", c.message, d),
                 None => format!("ERROR:  {}", c.message),
             },
+            Error::Eval(e) => match e.detail() {
+                Some(d) => format!("ERROR:  {e}\nDETAIL:  {d}"),
+                None => format!("ERROR:  {e}"),
+            },
             e => format!("ERROR:  {e}"),
         }
     }

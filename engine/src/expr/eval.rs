@@ -107,6 +107,7 @@ fn eval_unary(func: &UnaryFunc, v: Value) -> Result<Value, EvalError> {
             }
             other => other.cast(DataType::Text),
         },
+        UnaryFunc::KeyNormalize => Ok(v.key_normalized()),
     }
 }
 

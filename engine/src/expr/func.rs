@@ -37,6 +37,11 @@ pub enum UnaryFunc {
     /// character varying(n)`) unless the excess characters are all blanks,
     /// which are dropped.
     AssignCast(DataType),
+    /// The one representation of the values SQL comparison deems equal
+    /// to the argument ([`Value::key_normalized`](crate::value::Value::key_normalized):
+    /// `1.00` as `1`, `-0` as `0`, `1 mon` as `30 days`); a grouping key
+    /// under which SQL-equal values fall into one group. Never fails.
+    KeyNormalize,
 }
 
 /// Two-argument functions.
