@@ -7,7 +7,7 @@ use freshet_engine::catalog::{TableDef, ViewDef};
 use freshet_engine::plan::optimize::optimize;
 use freshet_engine::runtime::{Runtime, RuntimeConfig, Subscription};
 use freshet_engine::storage::{CatalogChange, Commit, DiskStorage, MemoryStorage, Storage};
-use freshet_engine::{Diff, ObjectId, Row, Value};
+use freshet_engine::{Diff, Expr, ObjectId, Row, Value};
 use freshet_sql::{InsertSource, Parsed, Query, Statement};
 
 use crate::catalog::Catalog;
@@ -344,21 +344,17 @@ impl Database {
             }
             Statement::Update { table, predicate, assignments } => {
                 let (n, changes) = self.table_state(table, |state| {
-                    let mut retract = Vec::new();
-                    let mut insert = Vec::new();
-                    for (row, d) in state.scan()? {
-                        if let Some(p) = &predicate {
-                            if !p.eval_predicate(&row)? {
-                                continue;
+                    let retract = matching(&state, predicate.as_ref())?;
+                    let insert = retract
+                        .iter()
+                        .map(|(row, d)| {
+                            let mut new: Vec<Value> = row.to_vec();
+                            for (col, e) in &assignments {
+                                new[*col] = e.eval(row)?;
                             }
-                        }
-                        let mut new: Vec<Value> = row.to_vec();
-                        for (col, e) in &assignments {
-                            new[*col] = e.eval(&row)?;
-                        }
-                        retract.push((row, d));
-                        insert.push((Row::new(new), d));
-                    }
+                            Ok((Row::new(new), *d))
+                        })
+                        .collect::<Result<Vec<_>, Error>>()?;
                     let n: Diff = retract.iter().map(|(_, d)| d).sum();
                     Ok((n, state.change(retract, insert, true)?))
                 })?;
@@ -367,15 +363,7 @@ impl Database {
             }
             Statement::Delete { table, predicate } => {
                 let (n, changes) = self.table_state(table, |state| {
-                    let mut retract = Vec::new();
-                    for (row, d) in state.scan()? {
-                        if let Some(p) = &predicate {
-                            if !p.eval_predicate(&row)? {
-                                continue;
-                            }
-                        }
-                        retract.push((row, d));
-                    }
+                    let retract = matching(&state, predicate.as_ref())?;
                     let n: Diff = retract.iter().map(|(_, d)| d).sum();
                     Ok((n, state.change(retract, Vec::new(), true)?))
                 })?;
@@ -467,6 +455,17 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// The table's rows (with multiplicities) for which `predicate` is true.
+fn matching(state: &TableState<'_>, predicate: Option<&Expr>) -> Result<Vec<(Row, Diff)>, Error> {
+    let mut out = Vec::new();
+    for (row, d) in state.scan()? {
+        if predicate.map_or(Ok(true), |p| p.eval_predicate(&row))? {
+            out.push((row, d));
+        }
+    }
+    Ok(out)
 }
 
 fn with_one(rows: Vec<Row>) -> Vec<(Row, Diff)> {

@@ -455,6 +455,8 @@ pub(crate) fn aggregate_arg(name: &str, func: AggregateFunc, t: Typed, pos: Opti
             }
             t => return Err(crate::expr::no_function(name, &[t], pos)),
         },
+        // Not a SQL function: the planner adds it with the key's own type.
+        AggregateFunc::MinRepr => ty,
     };
     Ok(Typed::new(t.expr, normal))
 }

@@ -3,9 +3,9 @@
 //! DISTINCT, the select list, ORDER BY / LIMIT / OFFSET.
 
 use freshet_engine::catalog::Column;
-use freshet_engine::expr::Expr;
-use freshet_engine::plan::{AggregateFunc, Distinct, Filter, Map, Plan, Reduce};
-use freshet_engine::value::Value;
+use freshet_engine::expr::{Expr, UnaryFunc};
+use freshet_engine::plan::{Aggregate, AggregateFunc, Distinct, Filter, Map, Plan, Reduce};
+use freshet_engine::value::{DataType, Value};
 use sqlparser::ast;
 
 use crate::coerce::{self, Typed};
@@ -198,6 +198,7 @@ fn plan_select(
         ast::GroupByExpr::All(_) => return Err(SqlError::unsupported("GROUP BY ALL", spos)),
     };
     let mut keys: Vec<Expr> = Vec::new();
+    let mut key_types: Vec<DataType> = Vec::new();
     for g in group_items {
         let gpos = pos_of(g);
         let mut b = Binder::new(scope, "GROUP BY");
@@ -225,9 +226,10 @@ fn plan_select(
             },
             _ => b.bind(g)?,
         };
-        let key = coerce::resolve_unknown(bound).expr;
-        if !keys.contains(&key) {
-            keys.push(key);
+        let key = coerce::resolve_unknown(bound);
+        if !keys.contains(&key.expr) {
+            keys.push(key.expr);
+            key_types.push(key.ty);
         }
     }
 
@@ -333,7 +335,20 @@ fn plan_select(
     let output_nullable: Vec<bool>;
     let exprs: Vec<Expr>;
     if grouped {
-        let mut g = Grouper { scope, keys };
+        // Keys whose SQL-equal values can differ in representation group by
+        // their normalized value; the select list shows a `min_repr`
+        // aggregate (appended after the query's own) in their place.
+        let mut representative = Vec::with_capacity(keys.len());
+        let mut next = aggs.len();
+        for ty in &key_types {
+            representative.push(if needs_normalizing(*ty) {
+                next += 1;
+                Some(next - 1)
+            } else {
+                None
+            });
+        }
+        let mut g = Grouper { scope, keys, representative };
         let mut out = Vec::with_capacity(all.len());
         for t in &all {
             out.push(g.rewrite_checked(&t.value.expr, &t.refs)?);
@@ -344,10 +359,27 @@ fn plan_select(
         };
         let nk = g.keys.len();
         let key_nullable: Vec<bool> = g.keys.iter().map(|k| coerce::nullable(k, &|c| scope.nullable(c))).collect();
-        let agg_nullable: Vec<bool> =
-            aggs.iter().map(|a| !matches!(a.func, AggregateFunc::Count | AggregateFunc::CountStar)).collect();
+        let mut aggs = aggs;
+        let mut group_key = Vec::with_capacity(nk);
+        for (i, key) in g.keys.into_iter().enumerate() {
+            match g.representative[i] {
+                Some(_) => {
+                    group_key.push(normalized(key.clone(), key_types[i]));
+                    aggs.push(min_repr(key, key_types[i]));
+                }
+                None => group_key.push(key),
+            }
+        }
+        let agg_nullable: Vec<bool> = aggs
+            .iter()
+            .map(|a| match a.func {
+                AggregateFunc::Count | AggregateFunc::CountStar => false,
+                AggregateFunc::MinRepr => coerce::nullable(&a.expr, &|c| scope.nullable(c)),
+                _ => true,
+            })
+            .collect();
         let remap = |e: &mut Expr| e.map_columns(&mut |c| if c >= AGG_BASE { nk + (c - AGG_BASE) } else { c });
-        plan = Plan::Reduce(Reduce { input: Box::new(plan), group_key: g.keys, aggregates: aggs });
+        plan = Plan::Reduce(Reduce { input: Box::new(plan), group_key, aggregates: aggs });
         if let Some(mut h) = having {
             remap(&mut h);
             plan = Plan::Filter(Filter { input: Box::new(plan), predicates: vec![h] });
@@ -373,9 +405,63 @@ fn plan_select(
     let hidden_count = exprs.len() - n_visible;
     plan = Plan::Map(Map { input: Box::new(plan), exprs });
     if distinct {
-        plan = Plan::Distinct(Distinct { input: Box::new(plan) });
+        let types: Vec<DataType> = all.iter().map(|t| t.value.ty).collect();
+        plan = plan_distinct(plan, &types);
     }
     Ok(Query { plan, columns, order_by: sort_keys, hidden: hidden_count, limit: None, offset: None })
+}
+
+/// Whether values of type `ty` that SQL comparison deems equal can differ
+/// in representation, and so in how they print: an unconstrained `numeric`
+/// (`1.0`, `1.00`), `float8` (`0`, `-0`), `interval` (`1 mon`,
+/// `30 days`) and `bpchar` without a length (`'a '`, `'a  '`). Grouping
+/// by such a key must merge them, as PostgreSQL does. A `numeric(p,s)`
+/// has one scale and a `char(n)` one length, so they are exact.
+fn needs_normalizing(ty: DataType) -> bool {
+    matches!(ty, DataType::Numeric(None) | DataType::Float8 | DataType::Interval | DataType::Bpchar)
+}
+
+/// The grouping key for `e` of type `ty` (see [`needs_normalizing`]): one
+/// value per class of SQL-equal values.
+fn normalized(e: Expr, ty: DataType) -> Expr {
+    match ty {
+        DataType::Bpchar => e.call_unary(UnaryFunc::CharToText),
+        _ => e.call_unary(UnaryFunc::KeyNormalize),
+    }
+}
+
+/// The member of a group's class of SQL-equal key values shown for the
+/// group: the least in the total order (one of the answers PostgreSQL
+/// gives, as it shows whichever member it met first).
+fn min_repr(e: Expr, ty: DataType) -> Aggregate {
+    Aggregate { func: AggregateFunc::MinRepr, expr: e, input_type: ty, distinct: false }
+}
+
+/// `SELECT DISTINCT` over `input`, whose columns have `types`: a plain
+/// `Distinct` when every column's values are exact, otherwise a `Reduce`
+/// keyed by the normalized values, showing each class of rows by its
+/// least member (`min_repr`, chosen jointly over those columns, so the row
+/// shown is one of the input's).
+fn plan_distinct(input: Plan, types: &[DataType]) -> Plan {
+    if !types.iter().any(|t| needs_normalizing(*t)) {
+        return Plan::Distinct(Distinct { input: Box::new(input) });
+    }
+    let n = types.len();
+    let mut group_key = Vec::with_capacity(n);
+    let mut aggregates = Vec::new();
+    let mut exprs = Vec::with_capacity(n);
+    for (c, ty) in types.iter().enumerate() {
+        if needs_normalizing(*ty) {
+            group_key.push(normalized(Expr::Column(c), *ty));
+            exprs.push(Expr::Column(n + aggregates.len()));
+            aggregates.push(min_repr(Expr::Column(c), *ty));
+        } else {
+            group_key.push(Expr::Column(c));
+            exprs.push(Expr::Column(c));
+        }
+    }
+    let reduce = Plan::Reduce(Reduce { input: Box::new(input), group_key, aggregates });
+    Plan::Map(Map { input: Box::new(reduce), exprs })
 }
 
 fn bind_target(b: &mut Binder<'_>, t: &Target<'_>) -> Result<Typed> {
@@ -434,6 +520,9 @@ fn reject_select_extras(s: &ast::Select, pos: Option<Position>) -> Result<()> {
 struct Grouper<'a> {
     scope: &'a Scope,
     keys: Vec<Expr>,
+    /// Per key, the aggregate (`min_repr`) that shows its value when the
+    /// key is grouped by its normalized value.
+    representative: Vec<Option<usize>>,
 }
 
 impl Grouper<'_> {
@@ -453,7 +542,10 @@ impl Grouper<'_> {
 
     fn rewrite(&mut self, e: &Expr) -> std::result::Result<Expr, usize> {
         if let Some(i) = self.keys.iter().position(|k| k == e) {
-            return Ok(Expr::Column(i));
+            return Ok(match self.representative[i] {
+                Some(a) => Expr::Column(AGG_BASE + a),
+                None => Expr::Column(i),
+            });
         }
         Ok(match e {
             Expr::Column(c) if *c >= AGG_BASE => Expr::Column(*c),
@@ -465,7 +557,9 @@ impl Grouper<'_> {
                 if pk.is_empty() || !pk.iter().all(|k| self.keys.contains(&Expr::Column(*k))) {
                     return Err(*c);
                 }
+                // One row of the table per group: its columns are exact.
                 self.keys.push(Expr::Column(*c));
+                self.representative.push(None);
                 Expr::Column(self.keys.len() - 1)
             }
             Expr::Literal(_) => e.clone(),

@@ -16,6 +16,11 @@
 //!   total order ([`Value`]'s `Ord`: `1.0` before `1.00`);
 //! * `min`/`max` return, among SQL-equal extremes, the least in the total
 //!   order;
+//! * `min_repr` (the member of a group of SQL-equal values the front end
+//!   displays) is the least argument in the total order, and all
+//!   `min_repr` aggregates of one reduce are chosen together: the
+//!   arguments of the input row whose tuple of `min_repr` arguments is
+//!   least;
 //! * `sum`/`avg` over `float8` add the values in the total order of the
 //!   input rows.
 
@@ -169,13 +174,34 @@ fn reduce(r: &Reduce, tables: &BTreeMap<ObjectId, Bag>) -> Result<Bag, EvalError
     }
     let mut out = Vec::new();
     for group in groups.into_values() {
+        let mut representative = min_repr(&r.aggregates, &group.rows)?.into_iter();
         let mut values = group.key;
         for agg in &r.aggregates {
-            values.push(aggregate(agg, &group.rows)?);
+            values.push(match agg.func {
+                AggregateFunc::MinRepr => representative.next().unwrap_or(Value::Null),
+                _ => aggregate(agg, &group.rows)?,
+            });
         }
         out.push((Row::new(values), 1));
     }
     Ok(consolidate(out))
+}
+
+/// The `min_repr` aggregates' values, in their order: the least tuple of
+/// their arguments over the group's rows (empty for no rows).
+fn min_repr(aggs: &[Aggregate], rows: &[(Row, Diff)]) -> Result<Vec<Value>, EvalError> {
+    let args: Vec<&Expr> = aggs.iter().filter(|a| a.func == AggregateFunc::MinRepr).map(|a| &a.expr).collect();
+    let mut least: Option<Vec<Value>> = None;
+    for (row, diff) in rows {
+        if *diff <= 0 || args.is_empty() {
+            continue;
+        }
+        let tuple = args.iter().map(|e| e.eval(row)).collect::<Result<Vec<_>, _>>()?;
+        if least.as_ref().is_none_or(|l| tuple < *l) {
+            least = Some(tuple);
+        }
+    }
+    Ok(least.unwrap_or_default())
 }
 
 /// `func(left, right)` through the engine's scalar evaluation.
@@ -216,6 +242,7 @@ fn aggregate(agg: &Aggregate, rows: &[(Row, Diff)]) -> Result<Value, EvalError> 
     let out_type = agg.output_type();
     match agg.func {
         AggregateFunc::CountStar => unreachable!("handled above"),
+        AggregateFunc::MinRepr => Ok(min_repr(std::slice::from_ref(agg), rows)?.pop().unwrap_or(Value::Null)),
         AggregateFunc::Count => Ok(Value::Int8(values.len() as i64)),
         AggregateFunc::Sum => sum(values, out_type),
         AggregateFunc::Avg => {

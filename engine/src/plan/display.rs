@@ -114,6 +114,7 @@ fn write_plan(plan: &Plan, depth: usize, f: &mut fmt::Formatter<'_>) -> fmt::Res
                         ReduceClass::Accumulable => "accumulable",
                         ReduceClass::Hierarchical => "hierarchical",
                         ReduceClass::Basic => "basic",
+                        ReduceClass::Representative => "representative",
                     })?;
                 }
                 f.write_str("]")?;
@@ -185,6 +186,7 @@ impl fmt::Display for Aggregate {
             AggregateFunc::Avg => "avg",
             AggregateFunc::Min => "min",
             AggregateFunc::Max => "max",
+            AggregateFunc::MinRepr => "min_repr",
         };
         let distinct = if self.distinct { "DISTINCT " } else { "" };
         write!(f, "{name}({distinct}{})", self.expr)
@@ -208,6 +210,7 @@ impl fmt::Display for Expr {
                 UnaryFunc::Cast(ty) => write!(f, "CAST({arg} AS {ty})"),
                 UnaryFunc::CharToText => write!(f, "char_to_text({arg})"),
                 UnaryFunc::AssignCast(ty) => write!(f, "assign_cast({arg} AS {ty})"),
+                UnaryFunc::KeyNormalize => write!(f, "key_normalize({arg})"),
             },
             Expr::Binary { func, left, right } => {
                 let op = match func {

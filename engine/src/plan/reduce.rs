@@ -5,6 +5,11 @@
 //!   differential `diff`: O(1) work per changed row whatever the group size.
 //! * **Hierarchical** (`min`, `max`): no inverse, but associative; computed
 //!   through a tree of reductions over hash buckets, O(log group) per change.
+//! * **Representative** (`min_repr`): one reduction per group over the
+//!   group's distinct argument values. It is meant for grouping by
+//!   SQL-equal values, where those distinct values are the few
+//!   representations of one value (`1.0`, `1.00`), so the work per change is
+//!   bounded by their number, not by the group's size.
 //! * **Basic**: anything else, recomputed per changed group.
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +32,20 @@ pub enum AggregateFunc {
     Min,
     /// `max(x)`.
     Max,
+    /// The group's least argument in the total order (`Value`'s `Ord`,
+    /// where NULL is least and `1.0` precedes `1.00`); the result type is
+    /// the argument's. The front end groups by the normalized value
+    /// ([`UnaryFunc::KeyNormalize`](crate::expr::UnaryFunc::KeyNormalize))
+    /// and shows this member of the class, one of the values PostgreSQL can
+    /// show for the group.
+    ///
+    /// All `min_repr` aggregates of one [`Reduce`](super::Reduce) are
+    /// chosen together: their values are the arguments of one input row,
+    /// the row whose tuple of `min_repr` arguments (in the aggregates'
+    /// order) is least in the total order. So a group by `(x, y)` shows a
+    /// pair `(x, y)` that occurs in the input, as PostgreSQL does. Over no
+    /// rows it is NULL. `DISTINCT` does not change it.
+    MinRepr,
 }
 
 /// How an aggregate is maintained.
@@ -38,6 +57,8 @@ pub enum ReduceClass {
     Hierarchical,
     /// Recomputed per group.
     Basic,
+    /// One reduction over the group's distinct argument values.
+    Representative,
 }
 
 /// One aggregate of a [`Reduce`](super::Reduce).
@@ -60,6 +81,7 @@ impl Aggregate {
     /// How this aggregate is maintained.
     pub fn class(&self) -> ReduceClass {
         match (self.func, self.distinct) {
+            (AggregateFunc::MinRepr, _) => ReduceClass::Representative,
             (_, true) => ReduceClass::Basic,
             (AggregateFunc::CountStar | AggregateFunc::Count | AggregateFunc::Sum | AggregateFunc::Avg, false) => {
                 ReduceClass::Accumulable
@@ -83,7 +105,7 @@ impl Aggregate {
             (Avg, Float8) => Float8,
             (Avg, Interval) => Interval,
             (Avg, t) => t.without_modifier(),
-            (Min | Max, t) => t,
+            (Min | Max | MinRepr, t) => t,
         }
     }
 }

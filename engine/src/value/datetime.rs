@@ -355,17 +355,18 @@ impl Interval {
 
     /// One representation per span, so intervals SQL deems equal are equal:
     /// whole 30-day months, then whole days, then microseconds, all with the
-    /// span's sign. Falls back to `self` in the (extreme) case the months
-    /// do not fit.
+    /// span's sign. Where the months (or then the days) exceed their
+    /// field's range, the field holds its limit and the rest moves to the
+    /// next field, which then always fits.
     pub fn normalized(&self) -> Interval {
         let span = self.span();
         let day = USECS_PER_DAY as i128;
-        let micros = (span % day) as i64;
-        let days = span / day;
-        match i32::try_from(days / 30) {
-            Ok(months) => Interval { months, days: (days % 30) as i32, micros },
-            Err(_) => *self,
-        }
+        let limit = |v: i128| v.clamp(i128::from(i32::MIN), i128::from(i32::MAX));
+        let total_days = span / day;
+        let months = limit(total_days / 30);
+        let days = limit(total_days - months * 30);
+        let micros = span - (months * 30 + days) * day;
+        Interval { months: months as i32, days: days as i32, micros: micros as i64 }
     }
 
     /// `interval + interval`.

@@ -167,8 +167,13 @@ impl NumericAccum {
     fn shrink(&mut self) {
         let target = self.scales.max_scale().unwrap_or(0);
         if self.sum.scale().is_some_and(|s| s > target) {
-            // Exact: the retracted digits beyond `target` sum to zero.
-            self.sum = self.sum.round(target as i32);
+            // Only when exact: a partial accumulator (e.g. +14.60 and
+            // -3.10, whose scale counts cancel) can hold digits beyond the
+            // largest live scale that later values cancel.
+            let rounded = self.sum.round(target as i32);
+            if rounded.cmp_value(&self.sum) == std::cmp::Ordering::Equal {
+                self.sum = rounded;
+            }
         }
         if self.scales.is_empty() && self.sum.is_zero() {
             self.sum = Numeric::ZERO;

@@ -290,6 +290,26 @@ fn interval_comparison_uses_spans_but_order_stays_exact() {
 }
 
 #[test]
+fn interval_normalization_depends_only_on_the_span() {
+    use super::{Interval, USECS_PER_DAY};
+    let iv = |months, days, micros| Interval { months, days, micros };
+    let same = |a: Interval, b: Interval| {
+        assert_eq!(a.cmp_span(&b), std::cmp::Ordering::Equal, "{a:?} {b:?}");
+        assert_eq!(a.normalized(), b.normalized(), "{a:?} {b:?}");
+        assert_eq!(a.normalized().cmp_span(&a), std::cmp::Ordering::Equal, "{a:?}");
+    };
+    same(iv(1, 0, 0), iv(0, 30, 0));
+    same(iv(0, 1, 0), iv(0, 0, USECS_PER_DAY));
+    same(iv(-1, 31, -USECS_PER_DAY), iv(0, 0, 0));
+    // Beyond the fields' ranges: the month field saturates, the rest moves on.
+    same(iv(i32::MAX, 30, 0), iv(i32::MAX - 1, 60, 0));
+    same(iv(i32::MAX, i32::MAX, i64::MAX - 120 * USECS_PER_DAY), iv(i32::MAX - 2, i32::MAX, i64::MAX - 60 * USECS_PER_DAY));
+    same(iv(i32::MIN, -30, 5), iv(i32::MIN + 1, -60, 5));
+    same(iv(i32::MIN, i32::MIN + 1, i64::MIN), iv(i32::MIN, i32::MIN, i64::MIN + USECS_PER_DAY));
+    assert_eq!(iv(0, 45, 3).normalized(), iv(1, 15, 3));
+}
+
+#[test]
 fn display_of_every_type() {
     assert_eq!(Value::Null.to_string(), "");
     assert_eq!(Value::Bool(true).to_string(), "t");

@@ -261,3 +261,37 @@ fn missing_tables_and_negative_aggregate_inputs_are_errors() {
     });
     assert!(matches!(evaluate(&plan, &db), Err(EvalError::Other(_))));
 }
+
+#[test]
+fn min_repr_shows_the_arguments_of_one_row() {
+    // GROUP BY x, y over normalized keys: (1.0, 2.00) and (1.00, 2.0) are
+    // one group, shown by the least pair, (1.0, 2.00) (not the mix
+    // (1.0, 2.0), which no row holds); a NULL key is its own group.
+    let num = DataType::Numeric(None);
+    let scan = get(1, vec![num, num]);
+    let db = tables(vec![(
+        1,
+        vec![
+            (row(vec![n(100, 2), n(20, 1)]), 2),
+            (row(vec![n(10, 1), n(200, 2)]), 1),
+            (row(vec![NULL, n(3, 0)]), 1),
+        ],
+    )]);
+    let key = |k: usize| c(k).call_unary(UnaryFunc::KeyNormalize);
+    let grouped = Plan::Reduce(Reduce {
+        input: Box::new(scan),
+        group_key: vec![key(0), key(1)],
+        aggregates: vec![
+            agg(AggregateFunc::MinRepr, c(0), num, false),
+            agg(AggregateFunc::CountStar, lit(NULL), num, false),
+            agg(AggregateFunc::MinRepr, c(1), num, false),
+        ],
+    });
+    assert_eq!(
+        evaluate(&grouped, &db).unwrap(),
+        vec![
+            (row(vec![NULL, n(3, 0), NULL, Value::Int8(1), n(3, 0)]), 1),
+            (row(vec![n(1, 0), n(2, 0), n(10, 1), Value::Int8(3), n(200, 2)]), 1),
+        ]
+    );
+}

@@ -26,7 +26,7 @@ pub(crate) fn can_error(e: &Expr) -> bool {
                 | UnaryFunc::IsFalse
                 | UnaryFunc::IsNotTrue
                 | UnaryFunc::IsNotFalse => false,
-                UnaryFunc::CharToText => false,
+                UnaryFunc::CharToText | UnaryFunc::KeyNormalize => false,
                 UnaryFunc::AssignCast(_) => true,
                 UnaryFunc::Neg => true,
                 UnaryFunc::Cast(ty) => !matches!(ty, DataType::Text | DataType::Varchar(_) | DataType::Char(_)),

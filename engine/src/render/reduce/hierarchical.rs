@@ -8,8 +8,10 @@
 //! re-evaluates one bucket per level: O(16 × 8) comparisons, never a scan
 //! of the whole group. Memory: one arrangement per level, each at most the
 //! size of the one below. Comparison is SQL comparison
-//! ([`Value::sql_cmp`]); NULLs are ignored; an aggregate over no non-NULL
-//! value is NULL.
+//! ([`Value::sql_cmp`]), and among SQL-equal extremes (`1.0` and `1.00`)
+//! the least in the total order wins, whatever the order partial results
+//! meet in; NULLs are ignored; an aggregate over no non-NULL value is
+//! NULL.
 
 use std::cmp::Ordering;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -59,7 +61,8 @@ pub(crate) fn build_hierarchical<'s>(
 }
 
 /// Per column, the least (or greatest, for `max`) non-NULL value among the
-/// inputs present (positive multiplicity); NULL if there is none.
+/// inputs present (positive multiplicity), the least in the total order
+/// among SQL-equal ones; NULL if there is none.
 fn combine(is_max: &[bool], input: &[(&Row, Diff)]) -> Row {
     let mut best: Vec<Option<&Value>> = vec![None; is_max.len()];
     for (row, count) in input {
@@ -74,10 +77,10 @@ fn combine(is_max: &[bool], input: &[(&Row, Diff)]) -> Row {
                 None => true,
                 Some(b) => {
                     let ord = v.sql_cmp(b).unwrap_or(Ordering::Equal);
-                    if is_max[i] {
-                        ord == Ordering::Greater
-                    } else {
-                        ord == Ordering::Less
+                    match ord {
+                        Ordering::Equal => v < b,
+                        Ordering::Greater => is_max[i],
+                        Ordering::Less => !is_max[i],
                     }
                 }
             };

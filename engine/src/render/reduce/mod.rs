@@ -9,7 +9,10 @@
 //!   change them) go through a tree of reductions over hash buckets
 //!   ([`hierarchical`]): O(log group) per changed row;
 //! * `count`/`sum`/`avg` with `DISTINCT` first reduce the input to its
-//!   distinct (group, value) pairs ([`distinct_agg`]), then accumulate.
+//!   distinct (group, value) pairs ([`distinct_agg`]), then accumulate;
+//! * `min_repr` aggregates (the displayed member of a group of SQL-equal
+//!   values) are chosen together by one reduction over the group's
+//!   distinct argument tuples ([`representative`]).
 //!
 //! Each class renders to a collection of `(group key, aggregate values)`
 //! with exactly one row per existing group; the pieces are joined on the
@@ -24,6 +27,7 @@ pub(crate) mod accum;
 mod accumulable;
 mod distinct_agg;
 mod hierarchical;
+mod representative;
 
 use differential_dataflow::AsCollection;
 use timely::dataflow::operators::vec::ToStream;
@@ -82,26 +86,33 @@ pub(crate) fn build_groups<'s>(
     let mut accumulable = Vec::new();
     let mut hierarchical = Vec::new();
     let mut distinct = Vec::new();
+    let mut representative = Vec::new();
     for (i, agg) in aggregates.iter().enumerate() {
         match (agg.class(), agg.func) {
             (ReduceClass::Accumulable, _) => accumulable.push(i),
+            (ReduceClass::Representative, AggregateFunc::MinRepr) => representative.push(i),
             (_, AggregateFunc::Min | AggregateFunc::Max) => hierarchical.push(i),
             (ReduceClass::Basic, _) => distinct.push(i),
-            (ReduceClass::Hierarchical, f) => {
-                return Err(EngineError::InvalidPlan(format!("{f:?} cannot be maintained hierarchically")))
+            (ReduceClass::Hierarchical | ReduceClass::Representative, f) => {
+                return Err(EngineError::InvalidPlan(format!("{f:?} cannot be maintained as {:?}", agg.class())))
             }
         }
     }
 
     let mut pieces = Vec::new();
     let mut errs = Vec::new();
-    if !accumulable.is_empty() || (hierarchical.is_empty() && distinct.is_empty()) {
+    if !accumulable.is_empty() || (hierarchical.is_empty() && distinct.is_empty() && representative.is_empty()) {
         let (piece, err) = accumulable::build_accumulable(input.clone(), group_key, aggregates, accumulable)?;
         pieces.push(piece);
         errs.push(err);
     }
     if !hierarchical.is_empty() {
         let (piece, err) = hierarchical::build_hierarchical(input.clone(), group_key, aggregates, hierarchical);
+        pieces.push(piece);
+        errs.push(err);
+    }
+    if !representative.is_empty() {
+        let (piece, err) = representative::build_representative(input.clone(), group_key, aggregates, representative);
         pieces.push(piece);
         errs.push(err);
     }

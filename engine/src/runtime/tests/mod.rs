@@ -2,6 +2,7 @@
 //! a naive from-scratch evaluation written here.
 
 mod basic;
+mod min_repr;
 mod naive;
 mod random;
 

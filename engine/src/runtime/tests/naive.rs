@@ -140,6 +140,11 @@ fn aggregate(a: &Aggregate, rows: &[(Row, Diff)]) -> Result<Value, EvalError> {
     Ok(match a.func {
         AggregateFunc::CountStar => Value::Int8(count_star),
         AggregateFunc::Count => Value::Int8(values.len() as i64),
+        // (one `min_repr` per plan here: chosen alone, NULL least)
+        AggregateFunc::MinRepr => {
+            let present = rows.iter().filter(|(_, d)| *d > 0);
+            present.map(|(row, _)| a.expr.eval(row)).collect::<Result<Vec<_>, _>>()?.into_iter().min().unwrap_or(Value::Null)
+        }
         _ if values.is_empty() => Value::Null,
         AggregateFunc::Sum => Value::Int8(ints().sum()),
         AggregateFunc::Avg => Value::Numeric(Numeric::from(ints().sum::<i64>()).div(&Numeric::from(values.len() as i64))?),
