@@ -31,12 +31,16 @@ enum Command {
         /// A file of SQL statements; standard input when absent.
         file: Option<PathBuf>,
     },
+    /// PostgreSQL adapter commands (init, create-view, drop-view, run, sync, status).
+    #[command(flatten)]
+    Pg(freshet_postgres::cli::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sql { data_dir, workers, file } => run_sql(data_dir, workers, file),
+        Command::Pg(command) => freshet_postgres::cli::run(command),
     }
 }
 

@@ -1,0 +1,141 @@
+//! Reading sources: whole tables at a snapshot, and change batches by
+//! visibility between two snapshots.
+//!
+//! A batch is the set of transactions visible in the new snapshot and not
+//! in the old one (`pg_visible_in_snapshot`), read in a `REPEATABLE READ`
+//! transaction whose own snapshot is the new one. A transaction that began
+//! before the old snapshot and commits after it lands in the batch of the
+//! first snapshot that sees it: nothing is lost, nothing read twice.
+
+use std::io::BufReader;
+
+use freshet_engine::{DataType, Diff, Row};
+use postgres::GenericClient;
+
+use crate::error::Result;
+use crate::ident::quote_literal;
+use crate::source::SourceTable;
+use crate::types::read_rows;
+
+/// A database snapshot in `pg_snapshot` text form (`xmin:xmax:xip,…`).
+pub type Snapshot = String;
+
+/// The current transaction's snapshot.
+pub fn current_snapshot(client: &mut impl GenericClient) -> Result<Snapshot> {
+    Ok(client.query_one("SELECT pg_current_snapshot()::text", &[])?.get(0))
+}
+
+/// Every row of a source table, consolidated, as of the transaction's
+/// snapshot.
+pub fn read_table(client: &mut impl GenericClient, src: &SourceTable) -> Result<Vec<(Row, Diff)>> {
+    let cols = src.column_list();
+    let reader = client.copy_out(&format!("COPY (SELECT {cols} FROM {}) TO STDOUT", src.qualified()))?;
+    let rows = read_rows(BufReader::new(reader), &src.types(), 0)?;
+    let mut out: Vec<(Row, Diff)> = rows.into_iter().map(|(r, _)| (r, 1)).collect();
+    differential_consolidate(&mut out);
+    Ok(out)
+}
+
+/// Sorts by row and sums the diffs of equal rows, dropping zeros.
+pub fn differential_consolidate(rows: &mut Vec<(Row, Diff)>) {
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<(Row, Diff)> = Vec::with_capacity(rows.len());
+    for (r, d) in rows.drain(..) {
+        match out.last_mut() {
+            Some((last, n)) if *last == r => *n += d,
+            _ => out.push((r, d)),
+        }
+    }
+    out.retain(|(_, d)| *d != 0);
+    *rows = out;
+}
+
+/// The log rows of `src` from transactions visible in `new` but not in
+/// `old`, in log order: `(row, diff)` with diff 0 for a TRUNCATE marker
+/// (whose row is all NULLs).
+pub fn read_log(
+    client: &mut impl GenericClient,
+    src: &SourceTable,
+    old: &Snapshot,
+    new: &Snapshot,
+) -> Result<Vec<(Row, Diff)>> {
+    let cols = src.column_list();
+    let sep = if cols.is_empty() { "" } else { ", " };
+    let (old, new) = (quote_literal(old), quote_literal(new));
+    let query = format!(
+        "COPY (SELECT {cols}{sep}__freshet_diff FROM {log} \
+         WHERE __freshet_xid >= pg_snapshot_xmin({old}::pg_snapshot) \
+         AND __freshet_xid < pg_snapshot_xmax({new}::pg_snapshot) \
+         AND pg_visible_in_snapshot(__freshet_xid, {new}::pg_snapshot) \
+         AND NOT pg_visible_in_snapshot(__freshet_xid, {old}::pg_snapshot) \
+         ORDER BY __freshet_seq) TO STDOUT",
+        log = src.log()
+    );
+    let reader = client.copy_out(&query)?;
+    let types: Vec<DataType> = src.types();
+    let rows = read_rows(BufReader::new(reader), &types, 1)?;
+    Ok(rows.into_iter().map(|(r, x)| (r, x[0])).collect())
+}
+
+/// The net change of a table over one batch of log rows (in log order),
+/// given its contents before the batch. A TRUNCATE marker retracts
+/// everything before it: the contents, and the batch's earlier rows.
+pub fn net_changes(log: Vec<(Row, Diff)>, before: impl FnOnce() -> Result<Vec<(Row, Diff)>>) -> Result<Vec<(Row, Diff)>> {
+    let last_truncate = log.iter().rposition(|(_, d)| *d == 0);
+    let mut out = match last_truncate {
+        Some(i) => {
+            let mut out: Vec<(Row, Diff)> = before()?.into_iter().map(|(r, d)| (r, -d)).collect();
+            out.extend(log.into_iter().skip(i + 1));
+            out
+        }
+        None => log,
+    };
+    differential_consolidate(&mut out);
+    Ok(out)
+}
+
+/// Deletes the log rows of transactions visible in `snapshot`; every view
+/// reading the source has passed them.
+pub fn prune_log(client: &mut impl GenericClient, src: &SourceTable, snapshot: &Snapshot) -> Result<u64> {
+    let s = quote_literal(snapshot);
+    Ok(client.execute(
+        &format!(
+            "DELETE FROM {} WHERE __freshet_xid < pg_snapshot_xmax({s}::pg_snapshot) \
+             AND pg_visible_in_snapshot(__freshet_xid, {s}::pg_snapshot)",
+            src.log()
+        ),
+        &[],
+    )?)
+}
+
+/// True if every transaction visible in `earlier` is visible in `later`
+/// (`later` reflects everything `earlier` does).
+pub fn covers(client: &mut impl GenericClient, later: &Snapshot, earlier: &Snapshot) -> Result<bool> {
+    Ok(client
+        .query_one(
+            "SELECT pg_snapshot_xmax($2::text::pg_snapshot) <= pg_snapshot_xmax($1::text::pg_snapshot) \
+             AND NOT EXISTS (SELECT 1 FROM pg_snapshot_xip($1::text::pg_snapshot) x \
+                             WHERE pg_visible_in_snapshot(x, $2::text::pg_snapshot))",
+            &[later, earlier],
+        )?
+        .get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use freshet_engine::Value;
+
+    fn r(v: i32) -> Row {
+        Row::new(vec![Value::Int4(v)])
+    }
+
+    #[test]
+    fn truncate_retracts_what_came_before() {
+        let log = vec![(r(1), 1), (Row::new(vec![Value::Null]), 0), (r(2), 1), (r(2), 1), (r(3), 1), (r(3), -1)];
+        let out = net_changes(log, || Ok(vec![(r(5), 2), (r(1), 1)])).unwrap();
+        assert_eq!(out, vec![(r(1), -1), (r(2), 2), (r(5), -2)]);
+        let plain = net_changes(vec![(r(1), 1), (r(1), -1), (r(4), -1)], || panic!("no truncate")).unwrap();
+        assert_eq!(plain, vec![(r(4), -1)]);
+    }
+}

@@ -1,0 +1,155 @@
+//! `create-view` and `drop-view`.
+
+use std::time::Instant;
+
+use freshet_engine::runtime::{Runtime, RuntimeConfig};
+use freshet_engine::{Diff, EngineError, ObjectId};
+use postgres::{Client, IsolationLevel};
+
+use crate::batch::{current_snapshot, read_table};
+use crate::compile::compile;
+use crate::error::{PgError, Result};
+use crate::ident::quote_literal;
+use crate::schema::{check_installed, CATALOG_LOCK, WAKEUP_CHANNEL};
+use crate::source::{by_oid, lookup, install_capture, is_captured, remove_unused_captures};
+use crate::types::sql_type;
+use crate::view::ViewLayout;
+
+/// What `create-view` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedView {
+    /// The view's name.
+    pub name: String,
+    /// Its rows after the initial fill (with multiplicity).
+    pub rows: i64,
+    /// The snapshot the fill reflects.
+    pub frontier: String,
+    /// The unique key's column names, if the plan proves one.
+    pub key: Option<Vec<String>>,
+}
+
+/// Holds the catalog lock for as long as it lives.
+struct CatalogLock<'a>(&'a mut Client);
+
+impl<'a> CatalogLock<'a> {
+    fn take(client: &'a mut Client) -> Result<CatalogLock<'a>> {
+        client.execute("SELECT pg_advisory_lock($1)", &[&CATALOG_LOCK])?;
+        Ok(CatalogLock(client))
+    }
+}
+
+impl Drop for CatalogLock<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.execute("SELECT pg_advisory_unlock($1)", &[&CATALOG_LOCK]);
+    }
+}
+
+/// Creates the view `name` as table `schema.name`, maintained from `sql`:
+/// compiles the query against the live catalog, installs capture on its
+/// sources, and fills the table from the snapshot that starts the view's
+/// change stream, all in one transaction (on any error nothing is left).
+/// `progress` is told what is being loaded.
+pub fn create_view(
+    client: &mut Client,
+    name: &str,
+    sql: &str,
+    schema: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<CreatedView> {
+    check_installed(client)?;
+    if name.is_empty() {
+        return Err(PgError::Usage("a view name cannot be empty".into()));
+    }
+    let lock = CatalogLock::take(client)?;
+    let client = &mut *lock.0;
+    if client.query_opt("SELECT 1 FROM freshet.views WHERE name = $1", &[&name])?.is_some() {
+        return Err(PgError::Usage(format!("view \"{name}\" already exists")));
+    }
+    let compiled = compile(sql, |n| lookup(client, n))?;
+    let mut uncaptured = Vec::new();
+    for src in compiled.sources.values() {
+        if !is_captured(client, src.oid)? {
+            uncaptured.push(src.qualified());
+        }
+    }
+    let started = Instant::now();
+    let mut tx = client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start()?;
+    if !uncaptured.is_empty() {
+        // Before the snapshot is taken: writers in flight finish first, and
+        // later ones wait for the capture triggers.
+        tx.batch_execute(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", uncaptured.join(", ")))?;
+    }
+    let frontier = current_snapshot(&mut tx)?;
+    let mut runtime = Runtime::new(RuntimeConfig::default())?;
+    let mut load = Vec::new();
+    for src in compiled.sources.values() {
+        let now = by_oid(&mut tx, src.oid, &src.def.name)?;
+        if now.def.columns != src.def.columns {
+            return Err(PgError::Usage(format!("table {} changed while the view was created; retry", src.qualified())));
+        }
+        install_capture(&mut tx, src)?;
+        progress(&format!("reading {}", src.qualified()));
+        runtime.create_table(src.def.id, src.def.columns.len())?;
+        let rows = read_table(&mut tx, src)?;
+        progress(&format!("read {} rows of {}", rows.iter().map(|(_, d)| d).sum::<Diff>(), src.qualified()));
+        load.extend(rows.into_iter().map(|(r, d)| (src.def.id, r, d)));
+    }
+    if !load.is_empty() {
+        runtime.apply(load)?;
+    }
+    let view_id = ObjectId(u64::MAX);
+    progress("computing the view");
+    runtime.create_view(view_id, &compiled.plan)?;
+    let contents = runtime.read(view_id).map_err(|e| match e {
+        EngineError::Eval(e) => PgError::Eval(e),
+        e => PgError::Engine(e),
+    })?;
+    let layout = ViewLayout { schema: schema.to_string(), table: name.to_string(), columns: compiled.columns, key: compiled.key };
+    progress(&format!("writing {} rows into {}", contents.len(), layout.qualified()));
+    tx.batch_execute(&layout.create_table_sql())?;
+    layout.fill(&mut tx, &contents)?;
+    if let Some(ix) = layout.create_index_sql() {
+        tx.batch_execute(&ix)?;
+    }
+    let rows: i64 = contents.iter().map(|(_, d)| *d).sum();
+    let names: Vec<String> = layout.columns.iter().map(|c| c.name.clone()).collect();
+    let types: Vec<String> = layout.columns.iter().map(|c| sql_type(c.ty)).collect();
+    let nullable: Vec<bool> = layout.columns.iter().map(|c| c.nullable).collect();
+    let key: Option<Vec<i32>> = layout.key.as_ref().map(|k| k.iter().map(|&c| c as i32).collect());
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tx.execute(
+        "INSERT INTO freshet.views (name, schema_name, table_name, sql, columns, column_types, column_nullable, \
+         key_columns, frontier, row_count, refreshed_at, refresh_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::pg_snapshot, $10, now(), $11)",
+        &[&name, &schema, &name, &sql, &names, &types, &nullable, &key, &frontier, &rows, &ms],
+    )?;
+    for (oid, src) in &compiled.sources {
+        tx.execute(
+            "INSERT INTO freshet.view_sources (view_name, source_oid, query_name) VALUES ($1, $2, $3)",
+            &[&name, oid, &src.def.name],
+        )?;
+    }
+    tx.batch_execute(&format!("NOTIFY {WAKEUP_CHANNEL}, {}", quote_literal(name)))?;
+    tx.commit()?;
+    let key = layout.key.as_ref().map(|k| k.iter().map(|&c| layout.columns[c].name.clone()).collect());
+    Ok(CreatedView { name: name.to_string(), rows, frontier, key })
+}
+
+/// Drops the view `name`: its table, its catalog rows, and the capture of
+/// sources no other view reads.
+pub fn drop_view(client: &mut Client, name: &str) -> Result<()> {
+    check_installed(client)?;
+    let lock = CatalogLock::take(client)?;
+    let client = &mut *lock.0;
+    let mut tx = client.transaction()?;
+    let row = tx
+        .query_opt("SELECT schema_name, table_name FROM freshet.views WHERE name = $1 FOR UPDATE", &[&name])?
+        .ok_or_else(|| PgError::Usage(format!("view \"{name}\" does not exist")))?;
+    let (schema, table): (String, String) = (row.get(0), row.get(1));
+    tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", crate::ident::qualified(&schema, &table)))?;
+    tx.execute("DELETE FROM freshet.views WHERE name = $1", &[&name])?;
+    remove_unused_captures(&mut tx)?;
+    tx.batch_execute(&format!("NOTIFY {WAKEUP_CHANNEL}, {}", quote_literal(name)))?;
+    tx.commit()?;
+    Ok(())
+}

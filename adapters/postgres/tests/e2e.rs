@@ -1,0 +1,350 @@
+//! End-to-end tests against a real PostgreSQL: every view table must equal
+//! PostgreSQL's own result of the view's query after each `sync`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{differences, sync, RunningAdapter, Rng, TestDb};
+use freshet_postgres::{create_view, drop_view, PgError};
+use postgres::Client;
+
+const SCHEMA: &str = "
+    CREATE TABLE customer (id int PRIMARY KEY, name text, region text);
+    CREATE TABLE invoice (id int PRIMARY KEY, customer_id int, total numeric(12,2), status text NOT NULL DEFAULT 'open');
+    CREATE TABLE line (invoice_id int, product text, amount numeric(12,2), qty int);
+";
+
+/// `(name, query)` of the views the random workload maintains.
+const VIEWS: &[(&str, &str)] = &[
+    (
+        "invoice_balance",
+        "SELECT i.id, i.total, count(l.amount) AS n, sum(l.amount) FILTER (WHERE l.qty > 1) AS bulk, \
+         coalesce(sum(l.amount * l.qty), 0) AS value, coalesce(sum(l.amount), 0) = i.total AS balanced \
+         FROM invoice i LEFT JOIN line l ON l.invoice_id = i.id GROUP BY i.id, i.total",
+    ),
+    (
+        "by_region",
+        "SELECT c.region, count(*) AS n, sum(l.amount) AS s, max(l.product) AS top, min(l.qty) AS least \
+         FROM line l JOIN invoice i ON i.id = l.invoice_id JOIN customer c ON c.id = i.customer_id GROUP BY c.region",
+    ),
+    (
+        "flat_lines",
+        "SELECT l.product, l.amount, c.name FROM line l JOIN invoice i ON i.id = l.invoice_id \
+         LEFT JOIN customer c ON c.id = i.customer_id",
+    ),
+    (
+        "invoice_customer",
+        "SELECT i.id AS invoice, c.id AS customer, c.name, i.status FROM invoice i LEFT JOIN customer c ON c.id = i.customer_id",
+    ),
+    ("line_totals", "SELECT count(*) AS n, sum(amount) AS s, count(DISTINCT product) AS products FROM line"),
+];
+
+fn pg(db: &TestDb) -> Client {
+    db.connect()
+}
+
+fn create_all(c: &mut Client) {
+    for (name, query) in VIEWS {
+        create_view(c, name, query, "public", &mut |_| {}).unwrap_or_else(|e| panic!("create {name}: {e}"));
+    }
+}
+
+fn check_all(c: &mut Client, when: &str) {
+    for (name, query) in VIEWS {
+        assert_eq!(differences(c, name, query), 0, "view {name} differs from PostgreSQL's result {when}");
+    }
+}
+
+fn opt(rng: &mut Rng, percent_null: u64, v: String) -> String {
+    if rng.chance(percent_null) {
+        "NULL".into()
+    } else {
+        v
+    }
+}
+
+/// One random statement of the workload.
+fn statement(rng: &mut Rng) -> String {
+    let products = ["'apple'", "'pear'", "'fig'", "'kiwi'"];
+    let regions = ["'north'", "'south'", "'east'"];
+    match rng.below(11) {
+        0 => {
+            let r = regions[rng.below(3) as usize].to_string();
+            let region = opt(rng, 20, r);
+            let n = format!("'c{}'", rng.below(9));
+            let name = opt(rng, 10, n);
+            let id = rng.below(30);
+            format!("INSERT INTO customer VALUES ({id}, {name}, {region}) ON CONFLICT DO NOTHING")
+        }
+        1 => {
+            let v = rng.below(35).to_string();
+            let cust = opt(rng, 15, v);
+            let total = format!("{}.{:02}", rng.below(50), rng.below(100));
+            let id = rng.below(60);
+            format!("INSERT INTO invoice VALUES ({id}, {cust}, {total}) ON CONFLICT DO NOTHING")
+        }
+        2..=4 => {
+            let n = 1 + rng.below(3);
+            let rows: Vec<String> = (0..n)
+                .map(|_| {
+                    let v = rng.below(65).to_string();
+                    let inv = opt(rng, 5, v);
+                    let p = products[rng.below(4) as usize].to_string();
+                    let product = opt(rng, 10, p);
+                    let a = format!("{}.{}", rng.below(20), rng.below(10));
+                    let amount = opt(rng, 10, a);
+                    let q = (1 + rng.below(3)).to_string();
+                    let qty = opt(rng, 10, q);
+                    format!("({inv}, {product}, {amount}, {qty})")
+                })
+                .collect();
+            // Sometimes the same row twice: duplicates.
+            let mut values = rows.join(", ");
+            if rng.chance(20) {
+                values = format!("{values}, {}", rows[0]);
+            }
+            format!("INSERT INTO line VALUES {values}")
+        }
+        5 => {
+            let (to, p, m) = (rng.below(65), products[rng.below(4) as usize], rng.below(7));
+            format!("UPDATE line SET invoice_id = {to} WHERE product = {p} AND invoice_id % 7 = {m}")
+        }
+        6 => {
+            let r = regions[rng.below(3) as usize].to_string();
+            let region = opt(rng, 25, r);
+            let m = rng.below(5);
+            format!("UPDATE customer SET region = {region} WHERE id % 5 = {m}")
+        }
+        7 => {
+            let v = rng.below(35).to_string();
+            let cust = opt(rng, 10, v);
+            let m = rng.below(9);
+            format!("UPDATE invoice SET customer_id = {cust}, status = 'paid' WHERE id % 9 = {m}")
+        }
+        8 => {
+            let (a, q) = (rng.below(8), 1 + rng.below(3));
+            format!("DELETE FROM line WHERE amount < {a} AND qty = {q}")
+        }
+        9 => {
+            let m = rng.below(11);
+            format!("DELETE FROM invoice WHERE id % 11 = {m}")
+        }
+        _ => {
+            let (q, m) = (1 + rng.below(3), rng.below(6));
+            format!("UPDATE line SET amount = amount + 1, qty = {q} WHERE invoice_id % 6 = {m}")
+        }
+    }
+}
+
+/// A transaction of 1–4 random statements, rolled back one time in five.
+fn transaction(c: &mut Client, rng: &mut Rng) {
+    let mut tx = c.transaction().unwrap();
+    for _ in 0..1 + rng.below(4) {
+        tx.batch_execute(&statement(rng)).unwrap();
+    }
+    if rng.chance(20) {
+        tx.rollback().unwrap();
+    } else {
+        tx.commit().unwrap();
+    }
+}
+
+#[test]
+fn init_is_idempotent_and_reports_its_version() {
+    let Some(db) = TestDb::create("init") else { return };
+    let mut c = pg(&db);
+    assert_eq!(freshet_postgres::init(&mut c).unwrap(), freshet_postgres::schema::SCHEMA_VERSION);
+    assert_eq!(freshet_postgres::init(&mut c).unwrap(), freshet_postgres::schema::SCHEMA_VERSION);
+    let tables: i64 = c
+        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'freshet'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 5, "schema_version, sources, views, view_sources, history");
+    let versions: i64 = c.query_one("SELECT count(*) FROM freshet.schema_version", &[]).unwrap().get(0);
+    assert_eq!(versions, 1);
+}
+
+#[test]
+fn capture_logs_each_statement_and_truncate_for_unprivileged_writers() {
+    let Some(db) = TestDb::create("capture") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    create_view(&mut c, "lines", "SELECT product, amount FROM line", "public", &mut |_| {}).unwrap();
+    let role = format!("{}_writer", db.name);
+    c.batch_execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role}; GRANT INSERT, UPDATE, DELETE, TRUNCATE, SELECT ON line TO {role}"
+    ))
+    .unwrap();
+    c.batch_execute(&format!("SET ROLE {role}")).unwrap();
+    for stmt in [
+        "INSERT INTO line VALUES (1, 'a', 1.5, 1), (2, 'b', 2, 2)",
+        "UPDATE line SET qty = 3 WHERE product = 'a'",
+        "DELETE FROM line WHERE product = 'b'",
+        "TRUNCATE line",
+    ] {
+        c.batch_execute(stmt).unwrap();
+    }
+    c.batch_execute("RESET ROLE").unwrap();
+    let oid: u32 = c.query_one("SELECT 'line'::regclass::oid", &[]).unwrap().get(0);
+    let diffs: Vec<i16> = c
+        .query(&format!("SELECT __freshet_diff FROM freshet.log_{oid} ORDER BY __freshet_seq"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(diffs, vec![1, 1, -1, 1, -1, 0]);
+    let xids: i64 = c
+        .query_one(&format!("SELECT count(DISTINCT __freshet_xid) FROM freshet.log_{oid}"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(xids, 4, "one transaction per statement");
+    c.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}")).unwrap();
+    drop_view(&mut c, "lines").unwrap();
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'line'::regclass", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "capture removed with the last view");
+    assert!(c.query_opt(&format!("SELECT 1 FROM pg_class WHERE relname = 'log_{oid}'"), &[]).unwrap().is_none());
+}
+
+#[test]
+fn create_view_fails_cleanly() {
+    let Some(db) = TestDb::create("failclean") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    c.batch_execute("CREATE TABLE docs (id int PRIMARY KEY, body json); INSERT INTO line VALUES (1, 'a', 1, 0)").unwrap();
+    let unsupported = create_view(&mut c, "d", "SELECT id FROM docs", "public", &mut |_| {}).unwrap_err();
+    assert!(unsupported.to_string().contains("has type json"), "{unsupported}");
+    let div = create_view(&mut c, "d", "SELECT amount / qty AS x FROM line", "public", &mut |_| {}).unwrap_err();
+    assert!(div.to_string().contains("division by zero"), "{div}");
+    c.batch_execute("CREATE TABLE taken (x int)").unwrap();
+    let exists = create_view(&mut c, "taken", "SELECT product FROM line", "public", &mut |_| {}).unwrap_err();
+    assert!(matches!(exists, PgError::Postgres(_)), "{exists}");
+    let left: i64 = c
+        .query_one(
+            "SELECT (SELECT count(*) FROM freshet.views) + (SELECT count(*) FROM freshet.sources) \
+             + (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'line'::regclass) \
+             + (SELECT count(*) FROM pg_tables WHERE schemaname = 'freshet' AND tablename LIKE 'log_%')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "a failed create-view leaves nothing behind");
+}
+
+#[test]
+fn random_dml_matches_postgres_after_every_sync() {
+    let Some(db) = TestDb::create("random") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    let mut rng = Rng::new(42);
+    for _ in 0..40 {
+        transaction(&mut c, &mut rng);
+    }
+    create_all(&mut c);
+    check_all(&mut c, "after create-view");
+    let _adapter = RunningAdapter::start(&db.url);
+    for round in 0..25 {
+        for _ in 0..1 + rng.below(6) {
+            transaction(&mut c, &mut rng);
+        }
+        if round == 12 {
+            c.batch_execute("TRUNCATE line").unwrap();
+        }
+        sync(&mut c);
+        check_all(&mut c, &format!("after round {round}"));
+    }
+    // The change logs are pruned once every view has passed them.
+    sync(&mut c);
+    std::thread::sleep(Duration::from_millis(1500));
+    sync(&mut c);
+    let oid: u32 = c.query_one("SELECT 'line'::regclass::oid", &[]).unwrap().get(0);
+    let logged: i64 = c.query_one(&format!("SELECT count(*) FROM freshet.log_{oid}"), &[]).unwrap().get(0);
+    assert_eq!(logged, 0, "log rows every view has passed are pruned");
+}
+
+#[test]
+fn views_created_and_dropped_while_running_and_a_restart() {
+    let Some(db) = TestDb::create("lifecycle") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    let mut rng = Rng::new(7);
+    let adapter = RunningAdapter::start(&db.url);
+    for _ in 0..20 {
+        transaction(&mut c, &mut rng);
+    }
+    create_all(&mut c);
+    for _ in 0..20 {
+        transaction(&mut c, &mut rng);
+    }
+    sync(&mut c);
+    check_all(&mut c, "with views created under a running adapter");
+    drop(adapter);
+    // Changes while no adapter runs are caught up exactly on restart.
+    for _ in 0..20 {
+        transaction(&mut c, &mut rng);
+    }
+    drop_view(&mut c, "flat_lines").unwrap();
+    let _adapter = RunningAdapter::start(&db.url);
+    sync(&mut c);
+    for (name, query) in VIEWS.iter().filter(|(n, _)| *n != "flat_lines") {
+        assert_eq!(differences(&mut c, name, query), 0, "{name} after restart");
+    }
+    let err = freshet_postgres::sync(&mut c, &["flat_lines".into()], Duration::from_secs(1)).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}
+
+#[test]
+fn quoted_identifiers_everywhere() {
+    let Some(db) = TestDb::create("idents") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(
+        "CREATE SCHEMA \"Report \"\"Views\"\"\";
+         CREATE TABLE \"Order Lines\" (\"Id\" int PRIMARY KEY, \"Amount $\" numeric(8,2), \"we'ird\"\"col\" text);
+         INSERT INTO \"Order Lines\" VALUES (1, 2.50, 'x'), (2, 3, E'tab\\there'), (3, NULL, 'back\\slash')",
+    )
+    .unwrap();
+    let query = "SELECT \"we'ird\"\"col\" AS \"Key\", sum(\"Amount $\") AS \"Sum $\" FROM \"Order Lines\" GROUP BY \"we'ird\"\"col\"";
+    create_view(&mut c, "My \"View\"", query, "Report \"Views\"", &mut |_| {}).unwrap();
+    let _adapter = RunningAdapter::start(&db.url);
+    c.batch_execute(
+        "INSERT INTO \"Order Lines\" VALUES (4, 1, 'x'), (5, 7, E'new\\nline'); UPDATE \"Order Lines\" SET \"Amount $\" = 9 WHERE \"Id\" = 3",
+    )
+    .unwrap();
+    sync(&mut c);
+    let diff: i64 = c
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM ((SELECT * FROM \"Report \"\"Views\"\"\".\"My \"\"View\"\"\") EXCEPT ALL ({query})) a"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let rows: i64 = c.query_one("SELECT count(*) FROM \"Report \"\"Views\"\"\".\"My \"\"View\"\"\"", &[]).unwrap().get(0);
+    assert_eq!((diff, rows), (0, 4));
+}
+
+#[test]
+fn a_dropped_source_fails_its_view_alone() {
+    let Some(db) = TestDb::create("dropsrc") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    c.batch_execute("CREATE TABLE other (x int); INSERT INTO other VALUES (1); INSERT INTO customer VALUES (1, 'a', 'n')")
+        .unwrap();
+    create_view(&mut c, "o", "SELECT x, count(*) AS n FROM other GROUP BY x", "public", &mut |_| {}).unwrap();
+    create_view(&mut c, "cust", "SELECT region, count(*) AS n FROM customer GROUP BY region", "public", &mut |_| {}).unwrap();
+    let _adapter = RunningAdapter::start(&db.url);
+    sync(&mut c);
+    c.batch_execute("DROP TABLE other").unwrap();
+    let err = freshet_postgres::sync(&mut c, &["o".into()], Duration::from_secs(20)).unwrap_err();
+    assert!(matches!(&err, PgError::ViewFailed { reason, .. } if reason.contains("dropped")), "{err}");
+    c.batch_execute("INSERT INTO customer VALUES (2, 'b', 's')").unwrap();
+    freshet_postgres::sync(&mut c, &["cust".into()], Duration::from_secs(20)).unwrap();
+    assert_eq!(differences(&mut c, "cust", "SELECT region, count(*) AS n FROM customer GROUP BY region"), 0);
+    let status = freshet_postgres::status(&mut c).unwrap();
+    let states: Vec<(String, String)> = status.into_iter().map(|s| (s.name, s.state)).collect();
+    assert_eq!(states, vec![("cust".to_string(), "ok".to_string()), ("o".to_string(), "failed".to_string())]);
+}
