@@ -279,6 +279,39 @@ fn numeric_accumulator_is_a_group() {
 }
 
 #[test]
+fn numeric_accumulator_partial_sums_combine_in_any_grouping() {
+    use differential_dataflow::difference::Semigroup;
+    // An UPDATE retracts old rows and inserts new ones; differential may add
+    // the contributions in any grouping. A partial sum whose scale counts
+    // cancel (+14.60 and -3.10) still holds digits that must not be rounded.
+    let contributions: [(&str, i64); 6] =
+        [("3.10", 1), ("14.60", 1), ("3.10", -1), ("14.60", -1), ("3.10", 1), ("14.60", 1)];
+    let expected = "17.70";
+    let n_items = contributions.len();
+    // Every split into a prefix and a suffix, each summed separately first,
+    // and every rotation of the order.
+    for rot in 0..n_items {
+        let order: Vec<_> = (0..n_items).map(|i| contributions[(i + rot) % n_items]).collect();
+        for split in 0..=n_items {
+            let mut left = NumericAccum::new();
+            let mut right = NumericAccum::new();
+            for (i, (v, k)) in order.iter().enumerate() {
+                if i < split { left.add(&n(v), *k) } else { right.add(&n(v), *k) }
+            }
+            // Partial sums pairing a value with another value's retraction.
+            let mut odd = NumericAccum::of(&n("14.60"), 1);
+            odd.add(&n("3.10"), -1);
+            let mut fix = NumericAccum::of(&n("3.10"), 1);
+            fix.add(&n("14.60"), -1);
+            left.plus_equals(&odd);
+            right.plus_equals(&fix);
+            left.plus_equals(&right);
+            assert_eq!(left.sum().unwrap().unwrap().to_string(), expected, "rotation {rot}, split {split}");
+        }
+    }
+}
+
+#[test]
 fn interval_comparison_uses_spans_but_order_stays_exact() {
     let p = |s: &str| Value::parse(s, DataType::Interval).unwrap();
     assert_eq!(p("1 mon").sql_cmp(&p("30 days")), Some(std::cmp::Ordering::Equal));
