@@ -6,4 +6,5 @@
 pub mod gen;
 pub mod oracle;
 pub mod plans;
+pub mod queries;
 pub mod slt_support;
