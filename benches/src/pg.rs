@@ -22,6 +22,9 @@ use crate::workload::{money_text, Batch, Line, LineChange, Workload, DDL, VIEW_N
 pub struct PgFigures {
     /// `SELECT version()`.
     pub server_version: String,
+    /// The session's `synchronous_commit`: `off` unless the run asked for
+    /// durable commits (then each commit waits for its WAL flush).
+    pub synchronous_commit: String,
     /// Seconds to COPY both tables (primary key indexes maintained).
     pub load_s: f64,
     /// Seconds for `CREATE MATERIALIZED VIEW` over the loaded tables.
@@ -149,7 +152,7 @@ impl BatchParams {
 }
 
 /// Streams rows to `COPY table FROM STDIN` in text format.
-fn copy<'a>(client: &mut Client, table: &str, lines: impl Iterator<Item = String> + 'a) -> Result<(), BenchError> {
+fn copy(client: &mut Client, table: &str, lines: impl Iterator<Item = String>) -> Result<(), BenchError> {
     let mut writer = client.copy_in(&format!("COPY {table} FROM STDIN"))?;
     let mut buf = String::with_capacity(1 << 20);
     for line in lines {
@@ -178,11 +181,17 @@ fn text_rows(client: &mut Client, sql: &str) -> Result<Vec<String>, BenchError> 
 }
 
 /// Runs the workload on the server at `url` (a `postgres://` URL or a
-/// key=value connection string), in a fresh database.
-pub fn run_postgres(url: &str, workload: &Workload, groups: &[BatchGroup]) -> Result<PgRun, BenchError> {
+/// key=value connection string), in a fresh database. Unless `durable`,
+/// the session sets `synchronous_commit = off`: commits do not wait for the
+/// WAL flush, as freshet's in-memory runs do not write to disk.
+pub fn run_postgres(url: &str, workload: &Workload, groups: &[BatchGroup], durable: bool) -> Result<PgRun, BenchError> {
     let config: Config = url.parse()?;
     let (_scratch, mut client) = ScratchDatabase::create(&config)?;
     let server_version = text_rows(&mut client, "SELECT version()")?.concat();
+    if !durable {
+        client.batch_execute("SET synchronous_commit = off")?;
+    }
+    let synchronous_commit = text_rows(&mut client, "SHOW synchronous_commit")?.concat();
     client.batch_execute(DDL)?;
 
     let start = Instant::now();
@@ -219,5 +228,5 @@ pub fn run_postgres(url: &str, workload: &Workload, groups: &[BatchGroup]) -> Re
     }
     let view = text_rows(&mut client, VIEW_SQL)?;
     drop(client);
-    Ok(PgRun { figures: PgFigures { server_version, load_s, create_view_s, refresh_s, batches }, view })
+    Ok(PgRun { figures: PgFigures { server_version, synchronous_commit, load_s, create_view_s, refresh_s, batches }, view })
 }

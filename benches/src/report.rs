@@ -132,7 +132,7 @@ pub fn table(e: Option<&FreshetFigures>, d: Option<&FreshetFigures>, p: Option<&
 fn cell(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
-        Some(v) if v == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
         Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
         Some(v) if v.abs() >= 1.0 => format!("{v:.3}"),
@@ -157,7 +157,7 @@ pub fn render(report: &Report) -> String {
     let sched: Vec<String> = r.schedule.iter().map(|(size, n)| format!("{n} x {size}")).collect();
     let _ = writeln!(s, "batches (count x changes): {}", sched.join(", "));
     if let Some(p) = &report.postgres {
-        let _ = writeln!(s, "PostgreSQL: {}", p.server_version);
+        let _ = writeln!(s, "PostgreSQL: {} (synchronous_commit {})", p.server_version, p.synchronous_commit);
     }
     let _ = writeln!(s);
     let _ = writeln!(
@@ -221,6 +221,7 @@ mod tests {
         let e = figures("engine", 1);
         let p = PgFigures {
             server_version: "PostgreSQL 15".into(),
+            synchronous_commit: "off".into(),
             load_s: 4.0,
             create_view_s: 1.0,
             refresh_s: 1.0,
