@@ -1,45 +1,56 @@
 //! The adapter process: keeps every view current.
 //!
 //! One [`Runtime`] holds every captured source table that some view reads,
-//! and every view, all at one database snapshot (the adapter's frontier).
-//! A refresh round ([`Adapter::step`]):
+//! and every view that is not failed, all at one database snapshot (the
+//! adapter's snapshot). A refresh round ([`Adapter::step`]):
 //!
 //! 1. in a `REPEATABLE READ` transaction, takes the new snapshot, reads
 //!    the catalog, the change-log rows of the transactions that became
 //!    visible since the last round, and the whole contents of sources that
 //!    a newly seen view reads;
-//! 2. applies all of it to the runtime as one logical time;
-//! 3. writes each view's diffs back, each view in one transaction with its
-//!    new frontier; views without diffs get their frontier in one statement;
-//! 4. prunes the change-log rows every view has passed, and notifies
+//! 2. applies all of it to the runtime as one logical time, and adds each
+//!    view's diffs to the changes it holds (its *pending* diffs);
+//! 3. writes each view whose refresh policy says so (see
+//!    [`RefreshPolicy`]): first checks that its query has no evaluation
+//!    error (else the view is marked failed and its table keeps its last
+//!    consistent state), then writes its pending diffs in one transaction
+//!    with its new frontier. A view with nothing pending gets its frontier
+//!    moved in one statement for all such views; a paused view is left as
+//!    it is and keeps its pending diffs;
+//! 4. prunes the change-log rows the adapter has passed, and notifies
 //!    `freshet_progress`.
 //!
-//! A view the adapter has not loaded yet (at start, or created while it
-//! runs) is computed from the sources at the round's snapshot and
-//! reconciled with its table: the difference between the two is written
-//! back like any diff. This is what makes restart after a crash exact: the
-//! view tables and their frontiers only ever change together, and the first
-//! round after a start recomputes every view at a fresh snapshot. Its cost
-//! is a full read of the sources and the view tables at each start.
+//! Pending diffs are exact: a view table reflects the view at its
+//! frontier, the runtime the view at the adapter's snapshot, and the
+//! pending diffs are the difference between the two.
+//!
+//! A view the adapter has not loaded yet (at start, created while it runs,
+//! or resumed after a failure) is computed from the sources at the round's
+//! snapshot and reconciled with its table: the difference between the two
+//! becomes its pending diffs. This is what makes restart after a crash
+//! exact: the view tables and their frontiers only ever change together,
+//! and the first round after a start recomputes every view at a fresh
+//! snapshot. Its cost is a full read of the sources and the view tables at
+//! each start.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use freshet_engine::catalog::Column;
+use fallible_iterator::FallibleIterator;
 use freshet_engine::runtime::{Runtime, RuntimeConfig, Subscription};
 use freshet_engine::{Diff, EngineError, ObjectId, Row};
-use fallible_iterator::FallibleIterator;
 use postgres::{Client, IsolationLevel, Transaction};
 
-use crate::batch::{current_snapshot, differential_consolidate, net_changes, prune_log, read_log, read_table, Snapshot};
+use crate::batch::{differential_consolidate, net_changes, prune_log, read_log, read_table, Snapshot};
+use crate::catalog::{broken_sources, read_catalog, ViewRow};
 use crate::compile::compile;
 use crate::error::{PgError, Result};
 use crate::ident::quote_ident;
 use crate::log::log;
+use crate::policy::RefreshPolicy;
 use crate::schema::{check_installed, connect, ADAPTER_LOCK, CHANGES_CHANNEL, PROGRESS_CHANNEL, WAKEUP_CHANNEL};
 use crate::source::{by_oid, SourceTable};
-use crate::types::from_format_type;
 use crate::view::ViewLayout;
 
 /// How the adapter runs.
@@ -70,7 +81,8 @@ impl Default for AdapterConfig {
 /// What one refresh round did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StepReport {
-    /// The snapshot every loaded view now reflects.
+    /// The snapshot the runtime now reflects (and every view written or
+    /// without pending diffs).
     pub snapshot: Snapshot,
     /// Change-log rows read.
     pub changes_read: usize,
@@ -82,17 +94,9 @@ pub struct StepReport {
     pub views_loaded: Vec<String>,
     /// Views that failed this round, with the reason.
     pub failed: Vec<(String, String)>,
-}
-
-/// A view as the catalog describes it.
-#[derive(Clone, Debug)]
-struct ViewRow {
-    id: i64,
-    name: String,
-    layout: ViewLayout,
-    sql: String,
-    /// Source oid → the name the query uses for it.
-    sources: BTreeMap<u32, String>,
+    /// Views holding pending diffs after the round (paused, or not due
+    /// under their refresh policy).
+    pub held: Vec<String>,
 }
 
 /// A view the runtime maintains.
@@ -101,6 +105,50 @@ struct LoadedView {
     layout: ViewLayout,
     subscription: Subscription,
     stage: String,
+    /// The source oids it reads.
+    sources: Vec<u32>,
+    policy: RefreshPolicy,
+    paused: bool,
+    /// The view at the adapter's snapshot minus its table, consolidated.
+    pending: Vec<(Row, Diff)>,
+    /// Change-log rows of its sources read since its table was written.
+    pending_changes: u64,
+    /// When its table was last written (`None`: not by this process and
+    /// not known).
+    last_write: Option<Instant>,
+    /// `sync_requests` as of the latest round, and what has been served.
+    sync_requests: i64,
+    sync_served: i64,
+    /// The runtime time at which its query was last seen without error.
+    clean_at: Option<u64>,
+    /// Whether the catalog's `pending_since` is set (`None`: not known).
+    held_recorded: Option<bool>,
+}
+
+impl LoadedView {
+    /// Whether the policy (or a `sync`) asks for its pending diffs to be
+    /// written now.
+    fn due(&self) -> bool {
+        if self.paused {
+            return false;
+        }
+        if self.sync_requests > self.sync_served {
+            return true;
+        }
+        match &self.policy {
+            RefreshPolicy::Continuous => true,
+            RefreshPolicy::Every { period, .. } => self.last_write.is_none_or(|t| t.elapsed() >= *period),
+            RefreshPolicy::OnDemand => false,
+        }
+    }
+
+    /// When an `every` view holding diffs becomes due.
+    fn due_at(&self) -> Option<Instant> {
+        match (&self.policy, self.last_write) {
+            (RefreshPolicy::Every { period, .. }, Some(t)) if !self.paused && !self.pending.is_empty() => Some(t + *period),
+            _ => None,
+        }
+    }
 }
 
 /// The adapter: a connection, the runtime, and what is loaded in it.
@@ -117,6 +165,13 @@ pub struct Adapter {
 
 fn runtime_id(view_id: i64) -> ObjectId {
     ObjectId((1u64 << 40) + view_id as u64)
+}
+
+fn eval_error(e: EngineError) -> PgError {
+    match e {
+        EngineError::Eval(e) => PgError::Eval(e),
+        e => PgError::Engine(e),
+    }
 }
 
 impl Adapter {
@@ -151,23 +206,34 @@ impl Adapter {
         })
     }
 
-    /// The names of the views currently maintained.
+    /// The names of the views currently maintained (paused ones included).
     pub fn views(&self) -> Vec<String> {
         self.views.keys().cloned().collect()
     }
 
+    /// The earliest time an `every` view holding diffs becomes due.
+    fn next_due(&self) -> Option<Instant> {
+        self.views.values().filter_map(LoadedView::due_at).min()
+    }
+
     /// Runs refresh rounds until `stop` is set: one when a capture trigger
-    /// or a `sync` notifies, and at least every poll interval.
+    /// or a `sync` notifies, when an `every` view becomes due, and at least
+    /// every poll interval.
     pub fn run(&mut self, stop: &AtomicBool) -> Result<()> {
         log("info", "adapter started", &[]);
         let mut last = Instant::now() - self.config.poll_interval;
         let mut due = true;
         while !stop.load(Ordering::SeqCst) {
-            if due || last.elapsed() >= self.config.poll_interval {
+            let timer = self.next_due().is_some_and(|t| t <= Instant::now());
+            if due || timer || last.elapsed() >= self.config.poll_interval {
                 let began = Instant::now();
                 let report = self.step()?;
                 last = Instant::now();
-                if report.changes_read > 0 || !report.views_loaded.is_empty() || !report.failed.is_empty() {
+                if report.changes_read > 0
+                    || report.views_changed > 0
+                    || !report.views_loaded.is_empty()
+                    || !report.failed.is_empty()
+                {
                     log(
                         "info",
                         "refreshed",
@@ -176,12 +242,16 @@ impl Adapter {
                             ("changes", &report.changes_read),
                             ("views_changed", &report.views_changed),
                             ("rows_changed", &report.rows_changed),
+                            ("views_held", &report.held.len()),
                             ("ms", &format!("{:.1}", (last - began).as_secs_f64() * 1000.0)),
                         ],
                     );
                 }
             }
-            let wait = Duration::from_millis(200);
+            let mut wait = Duration::from_millis(200);
+            if let Some(t) = self.next_due() {
+                wait = wait.min(t.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+            }
             let got = self.client.notifications().timeout_iter(wait).next()?.is_some();
             due = got;
             if got {
@@ -197,7 +267,8 @@ impl Adapter {
         let started = Instant::now();
         let mut report = StepReport::default();
         let mut tx = self.client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
-        let snap = current_snapshot(&mut tx)?;
+        let row = tx.query_one("SELECT pg_current_snapshot()::text, statement_timestamp()::text", &[])?;
+        let (snap, snap_time): (Snapshot, String) = (row.get(0), row.get(1));
         let catalog = read_catalog(&mut tx)?;
         let (broken, captured) = broken_sources(&mut tx)?;
 
@@ -223,11 +294,13 @@ impl Adapter {
 
         // Read the batch of every loaded source, and new sources whole.
         let mut logs: BTreeMap<u32, Vec<(Row, Diff)>> = BTreeMap::new();
+        let mut read_per_source: BTreeMap<u32, u64> = BTreeMap::new();
         if let Some(old) = &self.snapshot {
             for (oid, src) in &self.sources {
                 if needed.contains(oid) {
                     let rows = read_log(&mut tx, src, old, &snap)?;
                     report.changes_read += rows.len();
+                    read_per_source.insert(*oid, rows.len() as u64);
                     logs.insert(*oid, rows);
                 }
             }
@@ -278,57 +351,82 @@ impl Adapter {
         if !changes.is_empty() {
             self.runtime.apply(changes)?;
         }
-        let mut pending: BTreeMap<String, Vec<(Row, Diff)>> = BTreeMap::new();
-        for (name, v) in &self.views {
-            let mut diffs: Vec<(Row, Diff)> = v.subscription.iter().flat_map(|u| u.diffs).collect();
-            if !diffs.is_empty() {
-                differential_consolidate(&mut diffs);
-                pending.insert(name.clone(), diffs);
+        for (name, v) in self.views.iter_mut() {
+            let mut got = false;
+            for update in v.subscription.iter() {
+                got |= !update.diffs.is_empty();
+                v.pending.extend(update.diffs);
+            }
+            if got {
+                differential_consolidate(&mut v.pending);
+            }
+            v.pending_changes += v.sources.iter().filter_map(|o| read_per_source.get(o)).sum::<u64>();
+            if let Some(row) = wanted.get(name) {
+                v.policy = row.policy.clone();
+                v.paused = row.paused;
+                v.sync_requests = row.sync_requests;
             }
         }
 
         // Views not loaded yet: compute at this snapshot, reconcile with
         // their tables.
-        for (name, v) in wanted {
-            if self.views.contains_key(&name) {
+        for (name, v) in &wanted {
+            if self.views.contains_key(name) {
                 continue;
             }
-            match self.load(&v) {
-                Ok(diffs) => {
+            match self.load(v) {
+                Ok(()) => {
                     report.views_loaded.push(name.clone());
-                    log("info", "view loaded", &[("view", &name), ("reconcile_diffs", &diffs.len())]);
-                    if !diffs.is_empty() {
-                        pending.insert(name, diffs);
-                    }
+                    log("info", "view loaded", &[("view", name), ("reconcile_diffs", &self.views[name].pending.len())]);
                 }
                 Err(e) => {
                     let reason = e.to_string();
-                    if self.views.contains_key(&name) {
-                        self.unload(&name)?;
+                    if self.views.contains_key(name) {
+                        self.unload(name)?;
                     } else {
                         let _ = self.runtime.drop_view(runtime_id(v.id));
                     }
-                    self.mark_failed(&name, v.id, &reason)?;
-                    report.failed.push((name, reason));
+                    self.mark_failed(name, v.id, &reason)?;
+                    report.failed.push((name.clone(), reason));
                 }
             }
         }
 
-        // Write back.
+        // Write back the views that are due; move the frontier of those
+        // with nothing pending.
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut unchanged: Vec<String> = Vec::new();
+        let mut unchanged_served: Vec<i64> = Vec::new();
         let names: Vec<String> = self.views.keys().cloned().collect();
         for name in names {
-            let Some(diffs) = pending.remove(&name) else {
-                unchanged.push(name);
+            let v = &self.views[&name];
+            if v.paused || (!v.pending.is_empty() && !v.due()) {
+                if !v.pending.is_empty() {
+                    report.held.push(name);
+                }
                 continue;
-            };
-            match self.write_back(&name, &diffs, &snap, report.changes_read, elapsed_ms) {
+            }
+            if let Err(reason) = self.check_clean(&name)? {
+                let id = self.views[&name].id;
+                self.unload(&name)?;
+                self.mark_failed(&name, id, &reason)?;
+                report.failed.push((name, reason));
+                continue;
+            }
+            let v = &self.views[&name];
+            if v.pending.is_empty() {
+                unchanged.push(name.clone());
+                unchanged_served.push(v.sync_requests);
+                continue;
+            }
+            match self.write_back(&name, &snap, &snap_time, elapsed_ms) {
                 Ok(Some(n)) => {
                     report.views_changed += 1;
                     report.rows_changed += n;
                 }
-                Ok(None) => self.unload(&name)?,
+                // Dropped, paused or failed meanwhile: the next round's
+                // catalog says which; the pending diffs stay valid.
+                Ok(None) => report.held.push(name),
                 Err(e) => {
                     let reason = e.to_string();
                     let id = self.views[&name].id;
@@ -340,13 +438,20 @@ impl Adapter {
         }
         if !unchanged.is_empty() {
             self.client.execute(
-                "UPDATE freshet.views SET frontier = $1::text::pg_snapshot, refreshed_at = now() \
-                 WHERE name = ANY($2) AND state = 'ok'",
-                &[&snap, &unchanged],
+                "UPDATE freshet.views v SET frontier = $1::text::pg_snapshot, frontier_at = $2::text::timestamptz, \
+                 refreshed_at = now(), sync_served = greatest(v.sync_served, u.served) \
+                 FROM unnest($3::text[], $4::bigint[]) AS u(name, served) WHERE v.name = u.name AND v.state = 'ok'",
+                &[&snap, &snap_time, &unchanged, &unchanged_served],
             )?;
+            for (name, served) in unchanged.iter().zip(&unchanged_served) {
+                if let Some(v) = self.views.get_mut(name) {
+                    v.sync_served = v.sync_served.max(*served);
+                }
+            }
         }
+        self.record_held(&snap_time)?;
         self.snapshot = Some(snap.clone());
-        self.prune(&snap)?;
+        self.prune(&snap, captured.keys().copied())?;
         self.client.batch_execute(&format!("NOTIFY {PROGRESS_CHANNEL}"))?;
         for (name, reason) in &report.failed {
             log("error", "view failed", &[("view", name), ("reason", reason)]);
@@ -355,9 +460,28 @@ impl Adapter {
         Ok(report)
     }
 
-    /// Creates the view in the runtime at the current time and returns the
-    /// diffs that bring its table there.
-    fn load(&mut self, v: &ViewRow) -> Result<Vec<(Row, Diff)>> {
+    /// `Ok(Err(reason))` if the view's query currently has an evaluation
+    /// error. Reads the view's error arrangement only, and only when the
+    /// runtime moved since the view was last seen clean.
+    fn check_clean(&mut self, name: &str) -> Result<std::result::Result<(), String>> {
+        let now = self.runtime.time();
+        let v = &self.views[name];
+        if v.clean_at == Some(now) {
+            return Ok(Ok(()));
+        }
+        let rid = runtime_id(v.id);
+        match self.runtime.view_error(rid)? {
+            Some(e) => Ok(Err(e.to_string())),
+            None => {
+                self.views.get_mut(name).expect("loaded").clean_at = Some(now);
+                Ok(Ok(()))
+            }
+        }
+    }
+
+    /// Creates the view in the runtime at the current time; its pending
+    /// diffs are those that bring its table there.
+    fn load(&mut self, v: &ViewRow) -> Result<()> {
         let sources = &self.sources;
         let compiled = compile(&v.sql, |name| {
             Ok(v.sources.iter().find(|(_, n)| n.as_str() == name).and_then(|(oid, _)| {
@@ -377,10 +501,7 @@ impl Adapter {
         }
         let rid = runtime_id(v.id);
         self.runtime.create_view(rid, &compiled.plan)?;
-        let contents = self.runtime.read(rid).map_err(|e| match e {
-            EngineError::Eval(e) => PgError::Eval(e),
-            e => PgError::Engine(e),
-        })?;
+        let contents = self.runtime.read(rid).map_err(eval_error)?;
         let subscription = self.runtime.subscribe(rid)?;
         let _initial = subscription.try_recv();
         let stage = format!("freshet_stage_{}", v.id);
@@ -389,8 +510,27 @@ impl Adapter {
         let mut diffs: Vec<(Row, Diff)> = contents;
         diffs.extend(stored.into_iter().map(|(r, d)| (r, -d)));
         differential_consolidate(&mut diffs);
-        self.views.insert(v.name.clone(), LoadedView { id: v.id, layout: v.layout.clone(), subscription, stage });
-        Ok(diffs)
+        let last_write = v.since_refresh.and_then(|s| Instant::now().checked_sub(Duration::from_secs_f64(s.max(0.0))));
+        self.views.insert(
+            v.name.clone(),
+            LoadedView {
+                id: v.id,
+                layout: v.layout.clone(),
+                subscription,
+                stage,
+                sources: v.sources.keys().copied().collect(),
+                policy: v.policy.clone(),
+                paused: v.paused,
+                pending: diffs,
+                pending_changes: 0,
+                last_write,
+                sync_requests: v.sync_requests,
+                sync_served: v.sync_served,
+                clean_at: Some(self.runtime.time()),
+                held_recorded: None,
+            },
+        );
+        Ok(())
     }
 
     fn unload(&mut self, name: &str) -> Result<()> {
@@ -401,34 +541,67 @@ impl Adapter {
         Ok(())
     }
 
-    /// Writes a view's diffs and its new frontier in one transaction.
-    /// `Ok(None)` if the view left the catalog meanwhile.
-    fn write_back(
-        &mut self,
-        name: &str,
-        diffs: &[(Row, Diff)],
-        snap: &Snapshot,
-        changes_read: usize,
-        elapsed_ms: f64,
-    ) -> Result<Option<u64>> {
+    /// Writes a view's pending diffs and its new frontier in one
+    /// transaction, and clears them. `Ok(None)` (nothing written) if the
+    /// view is no longer in state `ok` in the catalog.
+    fn write_back(&mut self, name: &str, snap: &Snapshot, snap_time: &str, elapsed_ms: f64) -> Result<Option<u64>> {
         let v = &self.views[name];
         let started = Instant::now();
         let mut tx = self.client.transaction()?;
-        let n = v.layout.apply(&mut tx, &v.stage, diffs)?;
-        let delta: i64 = diffs.iter().map(|(_, d)| *d).sum();
+        let n = v.layout.apply(&mut tx, &v.stage, &v.pending)?;
+        let delta: i64 = v.pending.iter().map(|(_, d)| *d).sum();
         let ms = elapsed_ms + started.elapsed().as_secs_f64() * 1000.0;
         let updated = tx.execute(
-            "UPDATE freshet.views SET frontier = $1::text::pg_snapshot, row_count = row_count + $2, \
-             refreshed_at = now(), refresh_ms = $3 WHERE name = $4 AND id = $5 AND state = 'ok'",
-            &[snap, &delta, &ms, &name, &v.id],
+            "UPDATE freshet.views SET frontier = $1::text::pg_snapshot, frontier_at = $2::text::timestamptz, \
+             row_count = row_count + $3, refreshed_at = now(), refresh_ms = $4, \
+             sync_served = greatest(sync_served, $7), pending_since = NULL \
+             WHERE name = $5 AND id = $6 AND state = 'ok'",
+            &[snap, &snap_time, &delta, &ms, &name, &v.id, &v.sync_requests],
         )?;
         if updated == 0 {
             tx.rollback()?;
             return Ok(None);
         }
-        record_history(&mut tx, name, ms, changes_read as i64, n as i64, None)?;
+        record_history(&mut tx, name, ms, v.pending_changes as i64, n as i64, None)?;
         tx.commit()?;
+        let v = self.views.get_mut(name).expect("loaded");
+        v.pending.clear();
+        v.pending_changes = 0;
+        v.last_write = Some(Instant::now());
+        v.sync_served = v.sync_served.max(v.sync_requests);
+        v.held_recorded = Some(false);
         Ok(Some(n))
+    }
+
+    /// Records in the catalog (`pending_since`) which views hold changes
+    /// not written to their tables, where it changed.
+    fn record_held(&mut self, snap_time: &str) -> Result<()> {
+        let mut set: Vec<String> = Vec::new();
+        let mut clear: Vec<String> = Vec::new();
+        for (name, v) in &self.views {
+            let held = !v.pending.is_empty();
+            if v.held_recorded != Some(held) {
+                if held { set.push(name.clone()) } else { clear.push(name.clone()) }
+            }
+        }
+        if !set.is_empty() {
+            self.client.execute(
+                "UPDATE freshet.views SET pending_since = coalesce(pending_since, $2::text::timestamptz) \
+                 WHERE name = ANY($1)",
+                &[&set, &snap_time],
+            )?;
+        }
+        if !clear.is_empty() {
+            self.client.execute("UPDATE freshet.views SET pending_since = NULL WHERE name = ANY($1)", &[&clear])?;
+        }
+        for (names, held) in [(set, true), (clear, false)] {
+            for n in names {
+                if let Some(v) = self.views.get_mut(&n) {
+                    v.held_recorded = Some(held);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn mark_failed(&mut self, name: &str, id: i64, reason: &str) -> Result<()> {
@@ -439,12 +612,14 @@ impl Adapter {
         Ok(())
     }
 
-    /// Deletes log rows every loaded view has passed (at most once a
-    /// second) and history past its retention (at most once a minute).
-    fn prune(&mut self, snap: &Snapshot) -> Result<()> {
+    /// Deletes the log rows of transactions the adapter's snapshot sees
+    /// (every loaded view has them applied or pending, and a view loaded
+    /// later is computed from its sources' tables), at most once a second;
+    /// and history past its retention, at most once a minute.
+    fn prune(&mut self, snap: &Snapshot, captured: impl Iterator<Item = u32>) -> Result<()> {
         if self.last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            for src in self.sources.values() {
-                prune_log(&mut self.client, src, snap)?;
+            for oid in captured {
+                prune_log(&mut self.client, oid, snap)?;
             }
             self.last_prune = Some(Instant::now());
         }
@@ -474,79 +649,4 @@ fn record_history(
         &[&name, &ms, &changes, &rows, &error],
     )?;
     Ok(())
-}
-
-/// The views in state `ok`, by name.
-fn read_catalog(tx: &mut Transaction<'_>) -> Result<BTreeMap<String, ViewRow>> {
-    let rows = tx.query(
-        "SELECT v.id, v.name, v.schema_name, v.table_name, v.sql, v.columns, v.column_types, v.column_nullable, \
-         v.key_columns, coalesce(array_agg(s.source_oid) FILTER (WHERE s.source_oid IS NOT NULL), '{}'), \
-         coalesce(array_agg(s.query_name) FILTER (WHERE s.source_oid IS NOT NULL), '{}') \
-         FROM freshet.views v LEFT JOIN freshet.view_sources s ON s.view_name = v.name \
-         WHERE v.state = 'ok' GROUP BY v.name",
-        &[],
-    )?;
-    let mut out = BTreeMap::new();
-    for r in rows {
-        let names: Vec<String> = r.get(5);
-        let types: Vec<String> = r.get(6);
-        let nullable: Vec<bool> = r.get(7);
-        let mut columns = Vec::with_capacity(names.len());
-        for ((n, t), null) in names.into_iter().zip(types).zip(nullable) {
-            let ty = from_format_type(&t).ok_or_else(|| PgError::Protocol(format!("unknown column type {t}")))?;
-            columns.push(Column { name: n, ty, nullable: null });
-        }
-        let key: Option<Vec<i32>> = r.get(8);
-        let oids: Vec<u32> = r.get(9);
-        let qnames: Vec<String> = r.get(10);
-        let name: String = r.get(1);
-        let layout = ViewLayout {
-            schema: r.get(2),
-            table: r.get(3),
-            columns,
-            key: key.map(|k| k.into_iter().map(|c| c as usize).collect()),
-        };
-        let v = ViewRow { id: r.get(0), name: name.clone(), layout, sql: r.get(4), sources: oids.into_iter().zip(qnames).collect() };
-        out.insert(name, v);
-    }
-    Ok(out)
-}
-
-/// Captured sources that were dropped or whose captured columns changed,
-/// with the reason; and the number of captured columns of each source.
-type SourceHealth = (HashMap<u32, String>, HashMap<u32, usize>);
-
-fn broken_sources(tx: &mut Transaction<'_>) -> Result<SourceHealth> {
-    let rows = tx.query(
-        "SELECT s.source_oid, s.schema_name, s.table_name, s.columns, s.column_types, c.oid IS NOT NULL, \
-         coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a \
-                   WHERE a.attrelid = s.source_oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'), \
-         coalesce((SELECT array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum) FROM pg_attribute a \
-                   WHERE a.attrelid = s.source_oid AND a.attnum > 0 AND NOT a.attisdropped), '{}') \
-         FROM freshet.sources s LEFT JOIN pg_class c ON c.oid = s.source_oid",
-        &[],
-    )?;
-    let mut out = HashMap::new();
-    let mut captured = HashMap::new();
-    for r in rows {
-        let oid: u32 = r.get(0);
-        let table = format!("{}.{}", quote_ident(r.get(1)), quote_ident(r.get(2)));
-        let names: Vec<String> = r.get(3);
-        let types: Vec<String> = r.get(4);
-        let exists: bool = r.get(5);
-        let live_names: Vec<String> = r.get(6);
-        let live_types: Vec<String> = r.get(7);
-        captured.insert(oid, names.len());
-        if !exists {
-            out.insert(oid, format!("source table {table} was dropped"));
-            continue;
-        }
-        let intact = live_names.len() >= names.len()
-            && names.iter().zip(&live_names).all(|(a, b)| a == b)
-            && types.iter().zip(&live_types).all(|(a, b)| from_format_type(a) == from_format_type(b));
-        if !intact {
-            out.insert(oid, format!("source table {table} was altered (a captured column was dropped, renamed or retyped)"));
-        }
-    }
-    Ok((out, captured))
 }

@@ -7,13 +7,13 @@
 //! before the old snapshot and commits after it lands in the batch of the
 //! first snapshot that sees it: nothing is lost, nothing read twice.
 
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 
 use freshet_engine::{DataType, Diff, Row};
 use postgres::GenericClient;
 
 use crate::error::Result;
-use crate::ident::quote_literal;
+use crate::ident::{log_table, qualified, quote_literal};
 use crate::source::SourceTable;
 use crate::types::read_rows;
 
@@ -28,12 +28,43 @@ pub fn current_snapshot(client: &mut impl GenericClient) -> Result<Snapshot> {
 /// Every row of a source table, consolidated, as of the transaction's
 /// snapshot.
 pub fn read_table(client: &mut impl GenericClient, src: &SourceTable) -> Result<Vec<(Row, Diff)>> {
+    read_table_counted(client, src, &mut |_| {})
+}
+
+/// [`read_table`], telling `rows_read` how many rows have arrived so far
+/// as the COPY stream is read.
+pub fn read_table_counted(
+    client: &mut impl GenericClient,
+    src: &SourceTable,
+    rows_read: &mut dyn FnMut(u64),
+) -> Result<Vec<(Row, Diff)>> {
     let cols = src.column_list();
     let reader = client.copy_out(&format!("COPY (SELECT {cols} FROM {}) TO STDOUT", src.qualified()))?;
-    let rows = read_rows(BufReader::new(reader), &src.types(), 0)?;
+    let counting = LineCounter { inner: reader, lines: 0, report: rows_read };
+    let rows = read_rows(BufReader::with_capacity(1 << 16, counting), &src.types(), 0)?;
     let mut out: Vec<(Row, Diff)> = rows.into_iter().map(|(r, _)| (r, 1)).collect();
     differential_consolidate(&mut out);
     Ok(out)
+}
+
+/// Counts the lines (COPY text rows: a row's own newlines are escaped)
+/// passing through a reader.
+struct LineCounter<'a, R> {
+    inner: R,
+    lines: u64,
+    report: &'a mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for LineCounter<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let newlines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        if newlines > 0 {
+            self.lines += newlines;
+            (self.report)(self.lines);
+        }
+        Ok(n)
+    }
 }
 
 /// Sorts by row and sums the diffs of equal rows, dropping zeros.
@@ -94,15 +125,15 @@ pub fn net_changes(log: Vec<(Row, Diff)>, before: impl FnOnce() -> Result<Vec<(R
     Ok(out)
 }
 
-/// Deletes the log rows of transactions visible in `snapshot`; every view
-/// reading the source has passed them.
-pub fn prune_log(client: &mut impl GenericClient, src: &SourceTable, snapshot: &Snapshot) -> Result<u64> {
+/// Deletes the log rows of the source with this oid from transactions
+/// visible in `snapshot` (the adapter has passed them).
+pub fn prune_log(client: &mut impl GenericClient, oid: u32, snapshot: &Snapshot) -> Result<u64> {
     let s = quote_literal(snapshot);
     Ok(client.execute(
         &format!(
             "DELETE FROM {} WHERE __freshet_xid < pg_snapshot_xmax({s}::pg_snapshot) \
              AND pg_visible_in_snapshot(__freshet_xid, {s}::pg_snapshot)",
-            src.log()
+            qualified("freshet", &log_table(oid))
         ),
         &[],
     )?)

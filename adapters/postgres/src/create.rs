@@ -3,13 +3,14 @@
 use std::time::Instant;
 
 use freshet_engine::runtime::{Runtime, RuntimeConfig};
-use freshet_engine::{Diff, EngineError, ObjectId};
+use freshet_engine::{EngineError, ObjectId};
 use postgres::{Client, IsolationLevel};
 
-use crate::batch::{current_snapshot, read_table};
+use crate::batch::{current_snapshot, read_table_counted};
 use crate::compile::compile;
 use crate::error::{PgError, Result};
 use crate::ident::quote_literal;
+use crate::policy::RefreshPolicy;
 use crate::schema::{check_installed, CATALOG_LOCK, WAKEUP_CHANNEL};
 use crate::source::{by_oid, lookup, install_capture, is_captured, remove_unused_captures};
 use crate::types::sql_type;
@@ -28,6 +29,46 @@ pub struct CreatedView {
     pub key: Option<Vec<String>>,
 }
 
+/// How a view is created.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewOptions {
+    /// The schema of the view table.
+    pub schema: String,
+    /// When the adapter writes the view.
+    pub refresh: RefreshPolicy,
+}
+
+impl Default for ViewOptions {
+    fn default() -> ViewOptions {
+        ViewOptions { schema: "public".into(), refresh: RefreshPolicy::Continuous }
+    }
+}
+
+/// What `create-view` is doing, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadProgress<'a> {
+    /// Starting to read a source table; `estimated_rows` from the planner's
+    /// statistics when the table has been analyzed.
+    Reading {
+        /// The table, quoted.
+        table: &'a str,
+        /// PostgreSQL's estimate of its rows.
+        estimated_rows: Option<u64>,
+    },
+    /// Rows of the current table read so far.
+    Read {
+        /// Rows so far.
+        rows: u64,
+    },
+    /// Computing the view from the sources read.
+    Computing,
+    /// Writing the view's rows into its table.
+    Writing {
+        /// Distinct rows to write.
+        rows: u64,
+    },
+}
+
 /// Holds the catalog lock for as long as it lives.
 struct CatalogLock<'a>(&'a mut Client);
 
@@ -44,18 +85,33 @@ impl Drop for CatalogLock<'_> {
     }
 }
 
-/// Creates the view `name` as table `schema.name`, maintained from `sql`:
-/// compiles the query against the live catalog, installs capture on its
-/// sources, and fills the table from the snapshot that starts the view's
-/// change stream, all in one transaction (on any error nothing is left).
-/// `progress` is told what is being loaded.
+/// Creates the view `name` as table `schema.name`, refreshed
+/// continuously: [`create_view_with`] with default options but the schema.
 pub fn create_view(
     client: &mut Client,
     name: &str,
     sql: &str,
     schema: &str,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(LoadProgress<'_>),
 ) -> Result<CreatedView> {
+    let options = ViewOptions { schema: schema.to_string(), ..ViewOptions::default() };
+    create_view_with(client, name, sql, &options, progress)
+}
+
+/// Creates the view `name` as table `options.schema`.`name`, maintained
+/// from `sql` by `options.refresh`: compiles the query against the live
+/// catalog, installs capture on its sources, and fills the table from the
+/// snapshot that starts the view's change stream, all in one transaction
+/// (on any error nothing is left). `progress` is told what is being
+/// loaded.
+pub fn create_view_with(
+    client: &mut Client,
+    name: &str,
+    sql: &str,
+    options: &ViewOptions,
+    progress: &mut dyn FnMut(LoadProgress<'_>),
+) -> Result<CreatedView> {
+    let schema = options.schema.as_str();
     check_installed(client)?;
     if name.is_empty() {
         return Err(PgError::Usage("a view name cannot be empty".into()));
@@ -88,24 +144,28 @@ pub fn create_view(
             return Err(PgError::Usage(format!("table {} changed while the view was created; retry", src.qualified())));
         }
         install_capture(&mut tx, src)?;
-        progress(&format!("reading {}", src.qualified()));
+        let estimate: f32 = tx.query_one("SELECT reltuples FROM pg_class WHERE oid = $1", &[&src.oid])?.get(0);
+        let table = src.qualified();
+        progress(LoadProgress::Reading {
+            table: &table,
+            estimated_rows: (estimate >= 0.0).then_some(estimate as u64),
+        });
         runtime.create_table(src.def.id, src.def.columns.len())?;
-        let rows = read_table(&mut tx, src)?;
-        progress(&format!("read {} rows of {}", rows.iter().map(|(_, d)| d).sum::<Diff>(), src.qualified()));
+        let rows = read_table_counted(&mut tx, src, &mut |rows| progress(LoadProgress::Read { rows }))?;
         load.extend(rows.into_iter().map(|(r, d)| (src.def.id, r, d)));
     }
     if !load.is_empty() {
         runtime.apply(load)?;
     }
     let view_id = ObjectId(u64::MAX);
-    progress("computing the view");
+    progress(LoadProgress::Computing);
     runtime.create_view(view_id, &compiled.plan)?;
     let contents = runtime.read(view_id).map_err(|e| match e {
         EngineError::Eval(e) => PgError::Eval(e),
         e => PgError::Engine(e),
     })?;
     let layout = ViewLayout { schema: schema.to_string(), table: name.to_string(), columns: compiled.columns, key: compiled.key };
-    progress(&format!("writing {} rows into {}", contents.len(), layout.qualified()));
+    progress(LoadProgress::Writing { rows: contents.len() as u64 });
     tx.batch_execute(&layout.create_table_sql())?;
     layout.fill(&mut tx, &contents)?;
     if let Some(ix) = layout.create_index_sql() {
@@ -119,9 +179,23 @@ pub fn create_view(
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     tx.execute(
         "INSERT INTO freshet.views (name, schema_name, table_name, sql, columns, column_types, column_nullable, \
-         key_columns, frontier, row_count, refreshed_at, refresh_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::pg_snapshot, $10, now(), $11)",
-        &[&name, &schema, &name, &sql, &names, &types, &nullable, &key, &frontier, &rows, &ms],
+         key_columns, frontier, row_count, refreshed_at, refresh_ms, frontier_at, refresh, refresh_interval) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::pg_snapshot, $10, now(), $11, now(), $12, $13::text::interval)",
+        &[
+            &name,
+            &schema,
+            &name,
+            &sql,
+            &names,
+            &types,
+            &nullable,
+            &key,
+            &frontier,
+            &rows,
+            &ms,
+            &options.refresh.kind(),
+            &options.refresh.interval_text(),
+        ],
     )?;
     for (oid, src) in &compiled.sources {
         tx.execute(

@@ -6,7 +6,7 @@ use postgres::Client;
 use crate::error::{PgError, Result};
 
 /// The schema version this build installs.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Advisory lock key serialising catalog changes (init, create-view,
 /// drop-view) across processes.
@@ -77,6 +77,75 @@ CREATE INDEX ON freshet.history (view_name, started_at);
 COMMENT ON TABLE freshet.history IS 'One row per refresh of a view that changed it or failed';
 "#;
 
+/// Version 2: refresh policies, `paused` views, refresh requests from
+/// `sync`, the time of each view's frontier, and `freshet.view_status`.
+const V2: &str = r#"
+ALTER TABLE freshet.views DROP CONSTRAINT IF EXISTS views_state_check;
+ALTER TABLE freshet.views ADD CONSTRAINT views_state_check CHECK (state IN ('ok', 'failed', 'paused'));
+ALTER TABLE freshet.views
+    ADD COLUMN refresh text NOT NULL DEFAULT 'continuous'
+        CHECK (refresh IN ('continuous', 'every', 'on-demand')),
+    ADD COLUMN refresh_interval interval
+        CHECK ((refresh = 'every') = (refresh_interval IS NOT NULL) AND refresh_interval > interval '0'),
+    ADD COLUMN frontier_at timestamptz,
+    ADD COLUMN sync_requests bigint NOT NULL DEFAULT 0,
+    ADD COLUMN sync_served bigint NOT NULL DEFAULT 0,
+    ADD COLUMN pending_since timestamptz;
+UPDATE freshet.views SET frontier_at = coalesce(refreshed_at, created_at);
+COMMENT ON COLUMN freshet.views.state IS 'ok, failed (error says why; `freshet resume` rebuilds it) or paused (changes are captured and held, the table is not written)';
+COMMENT ON COLUMN freshet.views.refresh IS 'continuous: written every round; every: at most once per refresh_interval; on-demand: when `freshet sync` asks';
+COMMENT ON COLUMN freshet.views.frontier_at IS 'When the snapshot in frontier was taken';
+COMMENT ON COLUMN freshet.views.pending_since IS 'Set while the adapter holds changes of the view not yet written to its table (paused, or not due under its refresh policy): when it started holding them';
+COMMENT ON COLUMN freshet.views.sync_requests IS 'Incremented by `freshet sync`; the adapter writes the view while sync_served is smaller';
+
+CREATE FUNCTION freshet.has_unread_changes(p_view text, p_frontier pg_snapshot) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    src oid;
+    found boolean;
+BEGIN
+    FOR src IN SELECT source_oid FROM freshet.view_sources WHERE view_name = p_view LOOP
+        CONTINUE WHEN to_regclass(format('freshet.%I', 'log_' || src)) IS NULL;
+        EXECUTE format(
+            'SELECT EXISTS (SELECT 1 FROM freshet.%I WHERE __freshet_xid >= pg_snapshot_xmin($1) '
+            'AND NOT pg_visible_in_snapshot(__freshet_xid, $1) '
+            'AND pg_visible_in_snapshot(__freshet_xid, pg_current_snapshot()))', 'log_' || src)
+            INTO found USING p_frontier;
+        IF found THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END
+$fn$;
+COMMENT ON FUNCTION freshet.has_unread_changes(text, pg_snapshot) IS 'True if a committed change of a source of the view is not visible in the snapshot and not yet read by the adapter';
+
+CREATE VIEW freshet.view_status AS
+SELECT v.name,
+       format('%I.%I', v.schema_name, v.table_name) AS view_table,
+       v.state,
+       v.error,
+       CASE v.refresh WHEN 'every' THEN 'every ' || v.refresh_interval::text ELSE v.refresh END AS refresh,
+       v.frontier,
+       v.frontier_at,
+       c.current,
+       CASE WHEN c.current THEN 0 ELSE extract(epoch FROM statement_timestamp() - v.frontier_at)::float8 END AS lag_seconds,
+       CASE WHEN c.current THEN 0
+            ELSE greatest(0, pg_snapshot_xmax(pg_current_snapshot())::text::numeric
+                             - pg_snapshot_xmax(v.frontier)::text::numeric)::bigint END AS lag_xids,
+       v.row_count AS rows,
+       v.refreshed_at,
+       v.refresh_ms,
+       v.pending_since,
+       v.created_at
+FROM freshet.views v
+CROSS JOIN LATERAL (
+    SELECT v.state <> 'failed' AND v.pending_since IS NULL
+           AND NOT freshet.has_unread_changes(v.name, v.frontier) AS current
+) c;
+COMMENT ON VIEW freshet.view_status IS 'One row per view: state, refresh policy, frontier, lag behind the database, rows, last refresh';
+"#;
+
 /// Installs or upgrades the `freshet` schema. Idempotent: running it on an
 /// up-to-date database changes nothing. Returns the version now installed.
 pub fn init(client: &mut Client) -> Result<i32> {
@@ -96,6 +165,9 @@ pub fn init(client: &mut Client) -> Result<i32> {
     }
     if current < 1 {
         tx.batch_execute(V1)?;
+    }
+    if current < 2 {
+        tx.batch_execute(V2)?;
     }
     if current < SCHEMA_VERSION {
         tx.execute("DELETE FROM freshet.schema_version", &[])?;

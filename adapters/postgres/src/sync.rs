@@ -9,23 +9,34 @@ use crate::batch::{covers, current_snapshot, Snapshot};
 use crate::error::{PgError, Result};
 use crate::schema::{check_installed, PROGRESS_CHANNEL, WAKEUP_CHANNEL};
 
-/// Waits until the views `names` (every view if empty) reflect every
-/// transaction committed before the call, waking the adapter for a round.
-/// Fails if a view has failed, does not exist, or `timeout` passes.
+/// Waits until the views `names` (every view that is not paused if
+/// empty) reflect every transaction committed before the call. Views with
+/// a deferred refresh policy (`every …`, `on-demand`) are asked to be
+/// written, and the adapter is woken for a round. Fails if a view has
+/// failed, is paused (when named), does not exist, or `timeout` passes.
 pub fn sync(client: &mut Client, names: &[String], timeout: Duration) -> Result<()> {
     check_installed(client)?;
     let deadline = Instant::now() + timeout;
     let target: Snapshot = current_snapshot(client)?;
-    client.batch_execute(&format!("LISTEN {PROGRESS_CHANNEL}; NOTIFY {WAKEUP_CHANNEL}"))?;
     for n in names {
-        if client.query_opt("SELECT 1 FROM freshet.views WHERE name = $1", &[n])?.is_none() {
-            return Err(PgError::Usage(format!("view \"{n}\" does not exist")));
+        match client.query_opt("SELECT state FROM freshet.views WHERE name = $1", &[n])? {
+            None => return Err(PgError::Usage(format!("view \"{n}\" does not exist"))),
+            Some(r) if r.get::<_, &str>(0) == "paused" => {
+                return Err(PgError::Usage(format!("view \"{n}\" is paused (run `freshet resume {n}` first)")))
+            }
+            Some(_) => {}
         }
     }
+    client.execute(
+        "UPDATE freshet.views SET sync_requests = sync_requests + 1 \
+         WHERE (cardinality($1::text[]) = 0 OR name = ANY($1)) AND state = 'ok' AND refresh <> 'continuous'",
+        &[&names],
+    )?;
+    client.batch_execute(&format!("LISTEN {PROGRESS_CHANNEL}; NOTIFY {WAKEUP_CHANNEL}"))?;
     loop {
         let rows = client.query(
             "SELECT name, state, error, frontier::text FROM freshet.views \
-             WHERE cardinality($1::text[]) = 0 OR name = ANY($1) ORDER BY name",
+             WHERE (cardinality($1::text[]) = 0 AND state <> 'paused') OR name = ANY($1) ORDER BY name",
             &[&names],
         )?;
         let mut behind = Vec::new();
@@ -35,6 +46,9 @@ pub fn sync(client: &mut Client, names: &[String], timeout: Duration) -> Result<
             if state == "failed" {
                 let reason: Option<String> = r.get(2);
                 return Err(PgError::ViewFailed { view: name, reason: reason.unwrap_or_default() });
+            }
+            if state == "paused" {
+                return Err(PgError::Usage(format!("view \"{name}\" was paused while `sync` waited for it")));
             }
             let frontier: String = r.get(3);
             if !covers(client, &frontier, &target)? {
@@ -59,23 +73,30 @@ pub fn sync(client: &mut Client, names: &[String], timeout: Duration) -> Result<
     }
 }
 
-/// One view's status.
+/// One view's status: a row of `freshet.view_status`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewStatus {
     /// The view's name.
     pub name: String,
     /// Its table, `schema.table` quoted.
     pub table: String,
-    /// `ok` or `failed`.
+    /// `ok`, `failed` or `paused`.
     pub state: String,
     /// Why it failed.
     pub error: Option<String>,
+    /// Its refresh policy (`continuous`, `every 00:05:00`, `on-demand`).
+    pub refresh: String,
     /// The snapshot its table reflects.
     pub frontier: String,
-    /// Whether it reflects every transaction committed so far.
+    /// Whether its table reflects every committed change of its sources:
+    /// not failed, no changes held by the adapter, none unread in the
+    /// change logs.
     pub current: bool,
-    /// Seconds since its last refresh, when it is not current.
-    pub lag_seconds: Option<f64>,
+    /// 0 when current, else seconds since its frontier's snapshot was
+    /// taken: the changes it misses committed after that.
+    pub lag_seconds: f64,
+    /// 0 when current, else transaction ids assigned since its frontier.
+    pub lag_xids: i64,
     /// Its rows (with multiplicity).
     pub rows: i64,
     /// When it was last refreshed (text, UTC).
@@ -84,33 +105,30 @@ pub struct ViewStatus {
     pub refresh_ms: Option<f64>,
 }
 
-/// The status of every view, by name.
+/// The status of every view, by name (from `freshet.view_status`).
 pub fn status(client: &mut Client) -> Result<Vec<ViewStatus>> {
     check_installed(client)?;
-    let now: Snapshot = current_snapshot(client)?;
     let rows = client.query(
-        "SELECT name, format('%I.%I', schema_name, table_name), state, error, frontier::text, row_count, \
-         to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), refresh_ms, \
-         extract(epoch FROM now() - refreshed_at)::float8 FROM freshet.views ORDER BY name",
+        "SELECT name, view_table, state, error, refresh, frontier::text, current, lag_seconds, lag_xids, rows, \
+         to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), refresh_ms \
+         FROM freshet.view_status ORDER BY name",
         &[],
     )?;
-    let mut out = Vec::new();
-    for r in rows {
-        let frontier: String = r.get(4);
-        let current = covers(client, &frontier, &now)?;
-        let age: Option<f64> = r.get(8);
-        out.push(ViewStatus {
+    Ok(rows
+        .into_iter()
+        .map(|r| ViewStatus {
             name: r.get(0),
             table: r.get(1),
             state: r.get(2),
             error: r.get(3),
-            frontier,
-            current,
-            lag_seconds: if current { None } else { age },
-            rows: r.get(5),
-            refreshed_at: r.get(6),
-            refresh_ms: r.get(7),
-        });
-    }
-    Ok(out)
+            refresh: r.get(4),
+            frontier: r.get(5),
+            current: r.get(6),
+            lag_seconds: r.get(7),
+            lag_xids: r.get(8),
+            rows: r.get(9),
+            refreshed_at: r.get(10),
+            refresh_ms: r.get(11),
+        })
+        .collect())
 }

@@ -8,8 +8,8 @@
 //! table carries a `__freshet_count bigint` multiplicity per distinct row,
 //! unique on the whole row.
 //!
-//! Write-back of one round: COPY the diffs into a temporary staging table
-//! (`ON COMMIT DELETE ROWS`), then one `DELETE … USING` and one
+//! Write-back of one round: COPY the diffs into the view's temporary
+//! staging table (emptied first), then one `DELETE … USING` and one
 //! `INSERT … SELECT` (keyed) or one `MERGE` (bag), in the transaction that
 //! also records the view's new frontier.
 
@@ -121,7 +121,7 @@ impl ViewLayout {
         let mut defs: Vec<String> =
             self.columns.iter().map(|c| format!("{} {}", quote_ident(&c.name), sql_type(c.ty))).collect();
         defs.push(format!("{DIFF_COLUMN} bigint NOT NULL"));
-        format!("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", quote_ident(stage), defs.join(", "))
+        format!("CREATE TEMP TABLE IF NOT EXISTS {} ({})", quote_ident(stage), defs.join(", "))
     }
 
     /// The join condition matching view row `v` and staging row `s` on the
@@ -198,6 +198,9 @@ impl ViewLayout {
             encode_row(&mut buf, row, &[*d]);
         }
         let stage_q = quote_ident(stage);
+        // Emptied by each write that uses it (not `ON COMMIT DELETE ROWS`:
+        // that empties every such table of the session at each commit).
+        client.batch_execute(&format!("TRUNCATE pg_temp.{stage_q}"))?;
         let mut w =
             client.copy_in(&format!("COPY pg_temp.{stage_q} ({}) FROM STDIN", self.with_extra("", DIFF_COLUMN)))?;
         w.write_all(&buf)?;

@@ -22,6 +22,9 @@ pub(crate) enum Command {
     Apply(Arc<Vec<(ObjectId, Row, Diff)>>),
     /// This worker's part of an object's contents.
     Read(ObjectId),
+    /// The least evaluation error in this worker's part of a view's error
+    /// arrangement (answered as `Contents` with no rows).
+    ReadError(ObjectId),
     /// Evaluate a plan once over the tables plus uncommitted changes.
     Query(Arc<Plan>, Arc<Vec<(ObjectId, Row, Diff)>>),
     /// Start (or stop) collecting a view's diffs; starting answers with the

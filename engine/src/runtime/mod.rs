@@ -252,6 +252,29 @@ impl Runtime {
         Runtime::contents(self.engine.run(Command::Read(id))?)
     }
 
+    /// The least evaluation error a view's query currently has (`None` if
+    /// it evaluates cleanly), read from the view's error arrangement only:
+    /// its cost does not depend on the number of the view's rows. A
+    /// maintained view whose query fails for some row (e.g. a division by
+    /// zero after an insert) keeps its other rows; this tells the owner
+    /// that its contents are no longer the query's result.
+    pub fn view_error(&mut self, id: ObjectId) -> Result<Option<EvalError>, EngineError> {
+        if !self.views.contains_key(&id) {
+            return Err(EngineError::UnknownObject(id));
+        }
+        let responses = self.engine.run(Command::ReadError(id))?;
+        let mut least: Option<EvalError> = None;
+        for r in responses {
+            if let Response::Contents(_, Some(e)) = r {
+                least = Some(match least {
+                    Some(prev) if prev <= e => prev,
+                    _ => e,
+                });
+            }
+        }
+        Ok(least)
+    }
+
     /// Evaluates `plan` once over the current tables and views plus the
     /// uncommitted `overlay` changes, in a temporary dataflow dropped
     /// afterwards.

@@ -95,6 +95,10 @@ impl WorkerState {
             }
             Command::Apply(changes) => Ok(self.apply(worker, &changes)),
             Command::Read(id) => self.read(id),
+            Command::ReadError(id) => match self.views.get_mut(&id) {
+                Some(v) => Ok(Response::Contents(Vec::new(), first_key(&mut v.err))),
+                None => Err(EngineError::UnknownObject(id)),
+            },
             Command::Query(plan, overlay) => self.query(worker, &plan, &overlay),
             Command::Capture(id, on) => match self.views.get(&id) {
                 Some(v) => {
@@ -397,6 +401,27 @@ fn compact<Tr: TraceReader<Time = Time>>(trace: &mut Tr, time: Time) {
     let frontier = Antichain::from_elem(time);
     trace.set_logical_compaction(frontier.borrow());
     trace.set_physical_compaction(frontier.borrow());
+}
+
+/// The least key of a keyed trace with non-zero accumulated multiplicity,
+/// visiting keys in order and stopping at the first one present.
+fn first_key<K: differential_dataflow::ExchangeData>(trace: &mut KeyTrace<K>) -> Option<K> {
+    let mut upper = Antichain::new();
+    trace.read_upper(&mut upper);
+    let batches = trace.batches_through(upper.borrow()).unwrap_or_default();
+    let (mut cursor, storage) = cursor_list(batches);
+    while let Some(key) = cursor.get_key(&storage) {
+        let mut total: Diff = 0;
+        while cursor.get_val(&storage).is_some() {
+            cursor.map_times(&storage, |_, d| total += *d);
+            cursor.step_val(&storage);
+        }
+        if total != 0 {
+            return Some(key.clone());
+        }
+        cursor.step_key(&storage);
+    }
+    None
 }
 
 /// The current contents of a keyed trace: keys with non-zero accumulated

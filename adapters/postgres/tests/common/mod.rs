@@ -78,10 +78,14 @@ pub struct RunningAdapter {
 
 impl RunningAdapter {
     pub fn start(url: &str) -> RunningAdapter {
+        let config = AdapterConfig { poll_interval: Duration::from_millis(200), ..AdapterConfig::default() };
+        RunningAdapter::start_with(url, config)
+    }
+
+    pub fn start_with(url: &str, config: AdapterConfig) -> RunningAdapter {
         let stop = Arc::new(AtomicBool::new(false));
         let (url, flag) = (url.to_string(), stop.clone());
         let handle = std::thread::spawn(move || {
-            let config = AdapterConfig { poll_interval: Duration::from_millis(200), ..AdapterConfig::default() };
             let mut adapter = Adapter::connect(&url, config).expect("adapter connects");
             adapter.run(&flag).expect("adapter runs");
         });

@@ -207,3 +207,39 @@ fn float_and_numeric_sums_are_exact_and_invertible() {
     // the scale falls back to the largest scale still present
     assert_eq!(rt.read(ObjectId(10)).unwrap(), vec![(Row::new(vec![f(0.1), n(15, 1)]), 1)]);
 }
+
+#[test]
+fn view_error_reports_the_least_error_without_reading_rows() {
+    for workers in [1, 2] {
+        let mut rt = runtime(workers);
+        // a / b, and b's range check: 2147483647 + b overflows for b > 0.
+        let plan = map(
+            get(1, 2),
+            vec![bin(col(0), BinaryFunc::Div, col(1)), bin(lit(i32::MAX), BinaryFunc::Add, col(1))],
+        );
+        rt.create_view(ObjectId(10), &plan).unwrap();
+        rt.create_view(ObjectId(11), &reduce(get(10, 2), vec![], vec![agg(AggregateFunc::CountStar, lit(0), false)]))
+            .unwrap();
+        assert!(matches!(rt.view_error(ObjectId(1)), Err(EngineError::UnknownObject(ObjectId(1)))));
+        assert!(matches!(rt.view_error(ObjectId(99)), Err(EngineError::UnknownObject(ObjectId(99)))));
+        rt.apply(vec![(ObjectId(1), r(&[6, -3]), 1)]).unwrap();
+        assert_eq!(rt.view_error(ObjectId(10)).unwrap(), None);
+        rt.apply(vec![(ObjectId(1), r(&[1, 0]), 1)]).unwrap();
+        assert_eq!(rt.view_error(ObjectId(10)).unwrap(), Some(EvalError::DivisionByZero));
+        assert_eq!(rt.view_error(ObjectId(11)).unwrap(), Some(EvalError::DivisionByZero), "propagates to readers");
+        // The view keeps its other rows meanwhile.
+        rt.apply(vec![(ObjectId(1), r(&[4, 2]), 1)]).unwrap();
+        let overflow = match rt.read(ObjectId(10)) {
+            Err(EngineError::Eval(e)) => e,
+            other => panic!("expected an evaluation error, got {other:?}"),
+        };
+        let least = rt.view_error(ObjectId(10)).unwrap().expect("two errors");
+        let expected = if EvalError::DivisionByZero <= overflow { EvalError::DivisionByZero } else { overflow.clone() };
+        assert_eq!(least, expected, "the least of division by zero and {overflow}");
+        assert_eq!(rt.read(ObjectId(10)).unwrap_err().to_string(), least.to_string(), "same as read reports");
+        rt.apply(vec![(ObjectId(1), r(&[1, 0]), -1), (ObjectId(1), r(&[4, 2]), -1)]).unwrap();
+        assert_eq!(rt.view_error(ObjectId(10)).unwrap(), None);
+        assert_eq!(rt.view_error(ObjectId(11)).unwrap(), None);
+        assert_eq!(rt.read(ObjectId(10)).unwrap(), vec![(r(&[-2, i32::MAX - 3]), 1)]);
+    }
+}
