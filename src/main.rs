@@ -31,7 +31,7 @@ enum Command {
         /// A file of SQL statements; standard input when absent.
         file: Option<PathBuf>,
     },
-    /// PostgreSQL adapter commands (init, create-view, drop-view, run, sync, status).
+    /// PostgreSQL adapter commands (init, create-view, drop-view, alter-view, pause, resume, run, sync, status).
     #[command(flatten)]
     Pg(freshet_postgres::cli::Command),
 }
