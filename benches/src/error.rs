@@ -17,6 +17,9 @@ pub enum BenchError {
     /// PostgreSQL failed.
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] postgres::Error),
+    /// The PostgreSQL adapter failed.
+    #[error("adapter: {0}")]
+    Adapter(#[from] freshet_postgres::PgError),
     /// Reading or writing a file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),

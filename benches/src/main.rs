@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use freshet_benches::adapter::{render as render_adapter, run_adapter, AdapterOptions, OverheadPlan, BULK_ROWS};
 use freshet_benches::check::{compare, expected_view, Comparison};
 use freshet_benches::freshet_run::{run_database, run_engine, BatchGroup};
 use freshet_benches::pg::run_postgres;
@@ -26,6 +27,51 @@ enum Command {
     /// The invoices view: a LEFT JOIN of invoices and their lines grouped
     /// by invoice, with sums, filtered sums and counts.
     Invoices(InvoicesArgs),
+    /// The invoices view kept current inside PostgreSQL by the adapter,
+    /// beside PostgreSQL's own materialized view.
+    Adapter(AdapterArgs),
+}
+
+#[derive(Parser)]
+struct AdapterArgs {
+    /// Invoices to generate (about 14 lines each).
+    #[arg(long, default_value_t = 100_000)]
+    invoices: usize,
+    /// Seed of the data and of the writes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Single-row UPDATEs timed until the view row shows them, and as many
+    /// timed until `sync` returns.
+    #[arg(long, default_value_t = 200)]
+    singles: usize,
+    /// 10,000-row UPDATEs timed until `sync` returns.
+    #[arg(long, default_value_t = 5)]
+    large: usize,
+    /// 10,000-row INSERTs and UPDATEs each, on the captured and the
+    /// uncaptured table.
+    #[arg(long, default_value_t = 10)]
+    bulk_statements: usize,
+    /// Single-row INSERTs and UPDATEs each, on the captured and the
+    /// uncaptured table.
+    #[arg(long, default_value_t = 1_000)]
+    single_statements: usize,
+    /// `REFRESH MATERIALIZED VIEW`s timed (the median is used).
+    #[arg(long, default_value_t = 3)]
+    refreshes: usize,
+    /// Timely worker threads of the adapter.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Keep PostgreSQL's `synchronous_commit` (default: `off` for every
+    /// session of the run's database, the adapter's included).
+    #[arg(long)]
+    pg_durable: bool,
+    /// PostgreSQL server; a database is created on it for the run and
+    /// dropped afterwards.
+    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    database_url: String,
 }
 
 #[derive(Parser)]
@@ -75,8 +121,11 @@ struct InvoicesArgs {
 }
 
 fn main() -> ExitCode {
-    let Command::Invoices(args) = Cli::parse().workload;
-    match invoices(&args) {
+    let outcome = match Cli::parse().workload {
+        Command::Invoices(args) => invoices(&args),
+        Command::Adapter(args) => adapter(&args),
+    };
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
@@ -84,6 +133,32 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs the adapter workload; `Ok(false)` if the view table was wrong.
+fn adapter(args: &AdapterArgs) -> Result<bool, BenchError> {
+    let options = AdapterOptions {
+        invoices: args.invoices,
+        seed: args.seed,
+        singles: args.singles,
+        large: args.large,
+        overhead: OverheadPlan {
+            bulk_statements: args.bulk_statements,
+            bulk_rows: BULK_ROWS,
+            single_statements: args.single_statements,
+        },
+        refreshes: args.refreshes,
+        workers: args.workers,
+        durable: args.pg_durable,
+        database_url: args.database_url.clone(),
+    };
+    let report = run_adapter(&options)?;
+    print!("{}", render_adapter(&report));
+    if let Some(path) = &args.json {
+        let file = std::fs::File::create(path)?;
+        serde_json::to_writer_pretty(std::io::BufWriter::new(file), &report)?;
+    }
+    Ok(report.correct)
 }
 
 /// Runs the invoices workload; `Ok(false)` if a result was wrong.

@@ -46,13 +46,15 @@ pub struct PgRun {
 
 /// A database created for one run, dropped (with its connections) when
 /// this value is dropped.
-struct ScratchDatabase {
+pub struct ScratchDatabase {
     admin: Client,
     name: String,
 }
 
 impl ScratchDatabase {
-    fn create(config: &Config) -> Result<(ScratchDatabase, Client), BenchError> {
+    /// Creates a database with a name unique to this process and time on
+    /// the server `config` points at, and connects to it.
+    pub fn create(config: &Config) -> Result<(ScratchDatabase, Client), BenchError> {
         let mut admin = config.connect(NoTls)?;
         let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
         let name = format!("freshet_bench_{}_{millis}", std::process::id());
@@ -62,6 +64,11 @@ impl ScratchDatabase {
         own.dbname(&scratch.name);
         let client = own.connect(NoTls)?;
         Ok((scratch, client))
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -152,7 +159,7 @@ impl BatchParams {
 }
 
 /// Streams rows to `COPY table FROM STDIN` in text format.
-fn copy(client: &mut Client, table: &str, lines: impl Iterator<Item = String>) -> Result<(), BenchError> {
+pub fn copy(client: &mut Client, table: &str, lines: impl Iterator<Item = String>) -> Result<(), BenchError> {
     let mut writer = client.copy_in(&format!("COPY {table} FROM STDIN"))?;
     let mut buf = String::with_capacity(1 << 20);
     for line in lines {
@@ -168,7 +175,7 @@ fn copy(client: &mut Client, table: &str, lines: impl Iterator<Item = String>) -
 }
 
 /// Rows of a simple query as sorted text rows (NULL as `\N`).
-fn text_rows(client: &mut Client, sql: &str) -> Result<Vec<String>, BenchError> {
+pub fn text_rows(client: &mut Client, sql: &str) -> Result<Vec<String>, BenchError> {
     let mut out = Vec::new();
     for msg in client.simple_query(sql)? {
         if let SimpleQueryMessage::Row(row) = msg {
