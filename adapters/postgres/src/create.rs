@@ -171,6 +171,10 @@ pub fn create_view_with(
     if let Some(ix) = layout.create_index_sql() {
         tx.batch_execute(&ix)?;
     }
+    // Statistics now, not when autovacuum gets round to it: without them the
+    // planner scans the whole view table for every write-back DELETE
+    // instead of probing its unique index.
+    tx.batch_execute(&format!("ANALYZE {}", layout.qualified()))?;
     let rows: i64 = contents.iter().map(|(_, d)| *d).sum();
     let names: Vec<String> = layout.columns.iter().map(|c| c.name.clone()).collect();
     let types: Vec<String> = layout.columns.iter().map(|c| sql_type(c.ty)).collect();
