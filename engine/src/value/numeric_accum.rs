@@ -106,6 +106,25 @@ impl NumericAccum {
         a
     }
 
+    /// The accumulator of `count` finite values (a negative or zero count
+    /// is a partial sum holding retractions) that all have display scale
+    /// `scale` and sum to `mantissa × 10^-scale`. Equal to adding those
+    /// values one by one.
+    pub fn of_scaled_sum(mantissa: i128, scale: u16, count: i64) -> NumericAccum {
+        let mut scales = ScaleCounts::default();
+        scales.add(scale, count);
+        let mut a = NumericAccum {
+            sum: Numeric::from_parts(mantissa, scale),
+            count,
+            nan: 0,
+            pos_inf: 0,
+            neg_inf: 0,
+            scales,
+        };
+        a.shrink();
+        a
+    }
+
     /// Adds `value` `times` times (negative `times` retracts).
     pub fn add(&mut self, value: &Numeric, times: i64) {
         if times == 0 {
@@ -131,6 +150,9 @@ impl NumericAccum {
 
     /// Adds every value of `other` to `self`.
     pub fn merge(&mut self, other: &NumericAccum) {
+        if other.is_empty() {
+            return;
+        }
         self.count += other.count;
         self.nan += other.nan;
         self.pos_inf += other.pos_inf;
@@ -151,7 +173,11 @@ impl NumericAccum {
             }
         }
         let mut r = NumericAccum {
-            sum: self.sum.mul(&Numeric::from(times)).unwrap_or(Numeric::ZERO),
+            sum: match times {
+                1 => self.sum.clone(),
+                -1 => self.sum.neg(),
+                _ => self.sum.mul(&Numeric::from(times)).unwrap_or(Numeric::ZERO),
+            },
             count: self.count * times,
             nan: self.nan * times,
             pos_inf: self.pos_inf * times,

@@ -1,73 +1,142 @@
 //! Accumulable aggregates (`count`, `sum`, `avg`) carried in the diff.
 //!
-//! Each input row becomes `(group key, accumulator)` where the accumulator
-//! ([`Accum`]) is the row's contribution, multiplied by the row's
-//! multiplicity (`explode`); `count_total` then keeps one accumulated
-//! value per group and emits, per changed group, the retraction of its old
-//! total and its new total. Work per changed row: O(1) accumulator
-//! additions, independent of the group's size. Memory: one accumulator per
-//! group. A group whose row count reaches zero disappears.
+//! One operator evaluates, per input row, the group key and the
+//! aggregates' arguments and turns the row into `(group key)` with the
+//! row's contribution, an [`Accum`] multiplied by the row's multiplicity,
+//! as its diff (evaluation errors leave on a second output). The
+//! contributions are arranged by group key, and [`finish_totals`] keeps
+//! one accumulated value per group and emits, per changed group, the
+//! retraction of the row finished from its old total and the row finished
+//! from its new total. Work per changed row: O(1)
+//! accumulator additions, independent of the group's size, and no heap
+//! allocation for the accumulator itself in the common case (see
+//! [`accum`](super::accum)). Memory: one accumulator per group in the
+//! arrangement (once merged). A group whose row count reaches zero
+//! disappears.
 
-use differential_dataflow::operators::CountTotal;
+use differential_dataflow::difference::Multiply;
+use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
+use differential_dataflow::trace::implementations::KeyBatcher;
+use differential_dataflow::AsCollection;
 
-use super::accum::{AccKind, AccState, Accum};
-use super::{eval_key_args, Piece};
+use super::acc_state::{AccKind, AccState};
+use super::accum::Accum;
+use super::args::{eval_key, eval_ref};
+use super::total::{finish_totals, AccumSpine};
+use super::{filter_ok_err, Piece};
 use crate::error::EngineError;
 use crate::expr::{EvalError, Expr};
-use crate::plan::{Aggregate, Diff};
-use crate::render::{split_results, Coll};
-use crate::value::Row;
+use crate::plan::{Aggregate, AggregateFunc, Diff};
+use crate::render::{Coll, Time};
+use crate::value::{DataType, Row, Value};
 
-/// Renders the accumulable aggregates at positions `which` (possibly none:
-/// then the piece only tracks which groups exist).
+/// Turns an accumulator into the aggregates' values.
+#[derive(Clone)]
+pub(crate) struct Finisher {
+    aggs: Vec<(AggregateFunc, DataType)>,
+}
+
+impl Finisher {
+    /// Appends the aggregates' values for a group's accumulator to `out`;
+    /// `None` for an accumulator that is not a group (no rows).
+    #[inline]
+    pub fn finish_into(&self, accum: &Accum, out: &mut Vec<Value>) -> Option<Result<(), EvalError>> {
+        if accum.rows <= 0 {
+            return None;
+        }
+        if accum.states.len() != self.aggs.len() {
+            return Some(Err(EvalError::Other("internal error: accumulator without states".into())));
+        }
+        for ((func, input_type), state) in self.aggs.iter().zip(accum.states.iter()) {
+            match state.finish(*func, *input_type, accum.rows) {
+                Ok(v) => out.push(v),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(()))
+    }
+}
+
+/// Evaluates a row's contribution: the group key and its accumulator.
+struct Contributor {
+    group_key: Vec<Expr>,
+    args: Vec<(AccKind, Expr)>,
+}
+
+impl Contributor {
+    #[inline]
+    fn contribution(&self, row: &[Value]) -> Result<(Row, Accum), EvalError> {
+        let key = eval_key(&self.group_key, row)?;
+        let mut accum = Accum { rows: 1, states: Default::default() };
+        for (kind, expr) in &self.args {
+            let state: AccState = if *kind == AccKind::CountStar {
+                AccState::Count(1)
+            } else {
+                kind.contribution(&*eval_ref(expr, row)?).map_err(EvalError::Other)?
+            };
+            accum.states.push(state);
+        }
+        Ok((key, accum))
+    }
+}
+
+/// Renders the arrangement of the contributions to the accumulable
+/// aggregates at positions `which` (possibly none: then the totals only
+/// track which groups exist) by group key, with the evaluation errors and
+/// the finisher.
+pub(crate) fn build_contributions<'s>(
+    input: Coll<'s, Row>,
+    group_key: &[Expr],
+    aggregates: &[Aggregate],
+    which: &[usize],
+) -> Result<(Arranged<'s, TraceAgent<AccumSpine>>, Coll<'s, EvalError>, Finisher), EngineError> {
+    let args = which
+        .iter()
+        .map(|&i| Ok((AccKind::of(&aggregates[i]).map_err(EngineError::InvalidPlan)?, aggregates[i].expr.clone())))
+        .collect::<Result<Vec<_>, EngineError>>()?;
+    let finisher = Finisher { aggs: which.iter().map(|&i| (aggregates[i].func, aggregates[i].input_type)).collect() };
+    let contributor = Contributor { group_key: group_key.to_vec(), args };
+    let (contributions, err) = filter_ok_err(input.inner, move |(row, time, diff): (Row, Time, Diff)| {
+        Some(match contributor.contribution(&row) {
+            Ok((key, accum)) => Ok(((key, ()), time, accum.multiply(&diff))),
+            Err(e) => Err((e, time, diff)),
+        })
+    });
+    let arranged = contributions
+        .as_collection()
+        .arrange_named::<KeyBatcher<Row, Time, Accum>, AccumSpine>("Arrange: Accumulate", KeyBatcher::new);
+    Ok((arranged, err.as_collection(), finisher))
+}
+
+/// Renders the accumulable aggregates at positions `which` as a piece:
+/// `(group key, their values)` per group.
 pub(crate) fn build_accumulable<'s>(
     input: Coll<'s, Row>,
     group_key: &[Expr],
     aggregates: &[Aggregate],
     which: Vec<usize>,
 ) -> Result<(Piece<'s>, Coll<'s, EvalError>), EngineError> {
-    let kinds = which
-        .iter()
-        .map(|&i| AccKind::of(&aggregates[i]).map_err(EngineError::InvalidPlan))
-        .collect::<Result<Vec<_>, _>>()?;
-    let group_key = group_key.to_vec();
-    let args: Vec<Expr> = which.iter().map(|&i| aggregates[i].expr.clone()).collect();
-    let finishers: Vec<Aggregate> = which.iter().map(|&i| aggregates[i].clone()).collect();
-
-    let contributions = input.map(move |row| {
-        let args: Vec<&Expr> = args.iter().collect();
-        let (key, values) = eval_key_args(&group_key, &args, &row)?;
-        let states = kinds
-            .iter()
-            .zip(&values)
-            .map(|(k, v)| k.contribution(v).map_err(EvalError::Other))
-            .collect::<Result<Vec<AccState>, _>>()?;
-        Ok((key, Accum { rows: 1, states }))
+    let (arranged, err, finisher) = build_contributions(input, group_key, aggregates, &which)?;
+    let (rows, finish_err) = finish_totals(arranged, move |key: &Row, accum: &Accum| {
+        let mut values = Vec::with_capacity(finisher.aggs.len());
+        finisher.finish_into(accum, &mut values).map(|r| r.map(|()| (key.clone(), Row::new(values))))
     });
-    let (contributions, err) = split_results(contributions);
-    let totals = contributions
-        .explode(|(key, accum)| Some((key, accum)))
-        .count_total_core::<Diff>();
-    let results = totals.flat_map(move |(key, accum)| {
-        if accum.rows <= 0 {
-            return None;
-        }
-        let values = if accum.states.is_empty() {
-            finishers.iter().map(|_| unreachable_empty()).collect::<Result<Vec<_>, _>>()
-        } else {
-            finishers
-                .iter()
-                .zip(&accum.states)
-                .map(|(agg, state)| state.finish(agg.func, agg.input_type, accum.rows))
-                .collect::<Result<Vec<_>, _>>()
-        };
-        Some(values.map(|v| (key, Row::new(v))))
-    });
-    let (rows, finish_err) = split_results(results);
     Ok((Piece { aggregates: which, rows }, err.concat(finish_err)))
 }
 
-/// A group with rows always carries one state per aggregate.
-fn unreachable_empty() -> Result<crate::value::Value, EvalError> {
-    Err(EvalError::Other("internal error: accumulator without states".into()))
+/// Renders a reduce whose aggregates are all accumulable: the rows
+/// `group key ++ aggregates`, assembled as the totals are finished.
+pub(crate) fn build_accumulable_rows<'s>(
+    input: Coll<'s, Row>,
+    group_key: &[Expr],
+    aggregates: &[Aggregate],
+) -> Result<(Coll<'s, Row>, Coll<'s, EvalError>), EngineError> {
+    let which: Vec<usize> = (0..aggregates.len()).collect();
+    let (arranged, err, finisher) = build_contributions(input, group_key, aggregates, &which)?;
+    let (rows, finish_err) = finish_totals(arranged, move |key: &Row, accum: &Accum| {
+        let mut values = Vec::with_capacity(key.len() + finisher.aggs.len());
+        values.extend_from_slice(key);
+        finisher.finish_into(accum, &mut values).map(|r| r.map(|()| Row::new(values)))
+    });
+    Ok((rows, err.concat(finish_err)))
 }

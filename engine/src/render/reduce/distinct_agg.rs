@@ -31,7 +31,7 @@ pub(crate) fn build_distinct_agg<'s>(
     let key_exprs = group_key.to_vec();
     let arg = agg.expr.clone();
     let pairs = input.map(move |row| {
-        let (key, mut values) = eval_key_args(&key_exprs, &[&arg], &row)?;
+        let (key, mut values) = eval_key_args(&key_exprs, std::slice::from_ref(&arg), &row)?;
         let value = values.pop().expect("one argument");
         let mut normalized = key.to_vec();
         normalized.push(value.key_normalized());

@@ -39,7 +39,6 @@ pub(crate) fn build_hierarchical<'s>(
     let is_max: Vec<bool> = which.iter().map(|&i| aggregates[i].func == AggregateFunc::Max).collect();
 
     let values = input.map(move |row| {
-        let args: Vec<&Expr> = args.iter().collect();
         let (key, values) = eval_key_args(&group_key, &args, &row)?;
         let values = Row::new(values);
         let mut h = DefaultHasher::new();

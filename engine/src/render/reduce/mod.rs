@@ -14,23 +14,36 @@
 //!   values) are chosen together by one reduction over the group's
 //!   distinct argument tuples ([`representative`]).
 //!
-//! Each class renders to a collection of `(group key, aggregate values)`
-//! with exactly one row per existing group; the pieces are joined on the
-//! group key (one row per key on each side, so O(1) per change) and
-//! assembled into `group key ++ aggregates` in the plan's order.
+//! When every aggregate is accumulable (or there are none), the totals are
+//! finished straight into `group key ++ aggregates` rows: three operators
+//! (evaluate, arrange, accumulate-and-finish) and one arrangement in all. Otherwise each class renders to a
+//! collection of `(group key, aggregate values)` with exactly one row per
+//! existing group; the pieces are joined on the group key (one row per key
+//! on each side, so O(1) per change) and assembled into
+//! `group key ++ aggregates` in the plan's order.
 //!
 //! A global reduce (no group key) always has exactly one row: the fixed
 //! "empty input" row (`count` 0, other aggregates NULL) is added, and
 //! retracted while the group exists.
 
+mod acc_state;
 pub(crate) mod accum;
 mod accumulable;
+mod args;
 mod distinct_agg;
+mod float_sum;
 mod hierarchical;
 mod representative;
+#[cfg(test)]
+mod tests;
+mod total;
 
 use differential_dataflow::AsCollection;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::builder_rc::OperatorBuilder;
+use timely::dataflow::operators::generic::OutputBuilder;
 use timely::dataflow::operators::vec::ToStream;
+use timely::dataflow::Stream;
 
 use super::{render, Coll, Context, Rendered, Time};
 use crate::error::EngineError;
@@ -48,10 +61,52 @@ pub(crate) struct Piece<'s> {
 }
 
 /// Evaluates the group key and the aggregates' arguments on one row.
-pub(crate) fn eval_key_args(group_key: &[Expr], args: &[&Expr], row: &[Value]) -> Result<(Row, Vec<Value>), EvalError> {
-    let key = group_key.iter().map(|e| e.eval(row)).collect::<Result<Vec<_>, _>>()?;
-    let values = args.iter().map(|e| e.eval(row)).collect::<Result<Vec<_>, _>>()?;
-    Ok((Row::new(key), values))
+pub(crate) fn eval_key_args(group_key: &[Expr], args: &[Expr], row: &[Value]) -> Result<(Row, Vec<Value>), EvalError> {
+    let key = args::eval_key(group_key, row)?;
+    let mut values = Vec::with_capacity(args.len());
+    for e in args {
+        values.push(args::eval_ref(e, row)?.into_owned());
+    }
+    Ok((key, values))
+}
+
+/// One pass over a stream of updates that sends each to the first output
+/// (`Some(Ok(_))`), to the second (`Some(Err(_))`), or drops it (`None`).
+pub(crate) fn filter_ok_err<'s, D, D1, D2, L>(
+    stream: Stream<'s, Time, Vec<D>>,
+    mut logic: L,
+) -> (Stream<'s, Time, Vec<D1>>, Stream<'s, Time, Vec<D2>>)
+where
+    D: Clone + 'static,
+    D1: Clone + 'static,
+    D2: Clone + 'static,
+    L: FnMut(D) -> Option<Result<D1, D2>> + 'static,
+{
+    let mut builder = OperatorBuilder::new("FilterOkErr".to_owned(), stream.scope());
+    let mut input = builder.new_input(stream, Pipeline);
+    builder.set_notify_for(0, timely::progress::operate::FrontierInterest::Never);
+    let (ok, ok_stream) = builder.new_output();
+    let (err, err_stream) = builder.new_output();
+    let mut ok: OutputBuilder<Time, timely::container::CapacityContainerBuilder<Vec<D1>>> = OutputBuilder::from(ok);
+    let mut err: OutputBuilder<Time, timely::container::CapacityContainerBuilder<Vec<D2>>> = OutputBuilder::from(err);
+    builder.build(move |_| {
+        move |_frontiers| {
+            let mut ok = ok.activate();
+            let mut err = err.activate();
+            input.for_each_stamp(|cap, data| {
+                let mut ok = ok.session(&cap);
+                let mut err = err.session(&cap);
+                for datum in data.flat_map(|d| d.drain(..)) {
+                    match logic(datum) {
+                        Some(Ok(d)) => ok.give(d),
+                        Some(Err(d)) => err.give(d),
+                        None => {}
+                    }
+                }
+            });
+        }
+    });
+    (ok_stream, err_stream)
 }
 
 /// Renders a reduce.
@@ -99,9 +154,13 @@ pub(crate) fn build_groups<'s>(
         }
     }
 
+    if hierarchical.is_empty() && distinct.is_empty() && representative.is_empty() {
+        return accumulable::build_accumulable_rows(input, group_key, aggregates);
+    }
+
     let mut pieces = Vec::new();
     let mut errs = Vec::new();
-    if !accumulable.is_empty() || (hierarchical.is_empty() && distinct.is_empty() && representative.is_empty()) {
+    if !accumulable.is_empty() {
         let (piece, err) = accumulable::build_accumulable(input.clone(), group_key, aggregates, accumulable)?;
         pieces.push(piece);
         errs.push(err);

@@ -33,7 +33,6 @@ pub(crate) fn build_representative<'s>(
     let group_key = group_key.to_vec();
     let args: Vec<Expr> = which.iter().map(|&i| aggregates[i].expr.clone()).collect();
     let tuples = input.map(move |row| {
-        let args: Vec<&Expr> = args.iter().collect();
         let (key, values) = eval_key_args(&group_key, &args, &row)?;
         Ok((key, Row::new(values)))
     });
