@@ -7,7 +7,7 @@
 use differential_dataflow::AsCollection;
 use timely::dataflow::operators::vec::ToStream;
 
-use super::{empty, Context, Rendered, Time};
+use super::{Context, Errs, Rendered, Time};
 use crate::plan::{Constant, Diff};
 use crate::value::Row;
 
@@ -18,5 +18,5 @@ pub(crate) fn build_constant<'s>(ctx: &Context<'s>, constant: &Constant) -> Rend
     } else {
         Vec::new()
     };
-    Rendered { ok: rows.to_stream(ctx.scope).as_collection(), err: empty(ctx.scope) }
+    Rendered { ok: rows.to_stream(ctx.scope).as_collection(), err: Errs::none() }
 }

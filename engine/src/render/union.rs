@@ -4,10 +4,11 @@
 
 use differential_dataflow::collection::concatenate;
 
-use super::{Context, Rendered};
+use super::{Context, Errs, Rendered};
 
 /// Renders the bag union of `inputs`.
 pub(crate) fn build_union<'s>(ctx: &Context<'s>, inputs: Vec<Rendered<'s>>) -> Rendered<'s> {
     let (oks, errs): (Vec<_>, Vec<_>) = inputs.into_iter().map(|r| (r.ok, r.err)).unzip();
-    Rendered { ok: concatenate(ctx.scope, oks), err: concatenate(ctx.scope, errs) }
+    let err = errs.into_iter().fold(Errs::none(), Errs::concat);
+    Rendered { ok: concatenate(ctx.scope, oks), err }
 }

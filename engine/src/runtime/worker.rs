@@ -29,11 +29,17 @@ use crate::error::EngineError;
 use crate::expr::EvalError;
 use crate::plan::{Diff, ObjectId, Plan};
 use crate::render::{
-    self, column_key, empty, render, shared_arrangements, Context, ErrTrace, KeyedTrace, Rendered, RowTrace, Time,
+    self, column_key, direct_sources, render, shared_arrangements, Context, ErrTrace, Errs, KeyedTrace, RowTrace, Source, Time,
 };
 use crate::value::Row;
 
 type Button = ShutdownButton<CapabilitySet<Time>>;
+
+/// Every arrangement is compacted at least once per this many applied
+/// transactions...
+const COMPACT_EVERY: Time = 8;
+/// ...and after every transaction of at least this many changes.
+const COMPACT_AFTER_CHANGES: usize = 1024;
 type Captured = Rc<RefCell<Option<Vec<(Row, Time, Diff)>>>>;
 
 /// A table: its input and its arrangement.
@@ -53,6 +59,9 @@ struct ViewState {
     buttons: Vec<Button>,
     shared: Vec<(ObjectId, Vec<usize>)>,
     captured: Captured,
+    /// False when the view's query cannot fail on any row: its error
+    /// arrangement stays empty and readers skip it.
+    can_fail: bool,
 }
 
 /// A source arranged by key columns, shared by every view joining on them.
@@ -143,8 +152,7 @@ impl WorkerState {
         let (mut trace, button) = worker.dataflow_named(&format!("index {} {:?}", source.0, columns), |scope| {
             let (rows, button) = source_trace.import_frontier(scope, "source");
             let arranged = rows
-                .as_collection(|r: &Row, _: &()| r.clone())
-                .flat_map(move |row| column_key(&columns, &row).map(|k| (k, row)))
+                .flat_map_ref(move |row: &Row, _: &()| column_key(&columns, row).map(|k| (k, row.clone())))
                 .arrange_by_key();
             arranged.stream.clone().probe_with(&probe);
             (arranged.trace, button)
@@ -187,32 +195,38 @@ impl WorkerState {
         until: Option<Time>,
         overlay: &[(ObjectId, Row, Diff)],
         buttons: &mut Vec<Button>,
-    ) -> Result<HashMap<ObjectId, Rendered<'s>>, EngineError> {
+    ) -> Result<HashMap<ObjectId, Source<'s>>, EngineError> {
         let mut sources = HashMap::new();
         let first = scope.index() == 0;
+        // One-shot queries use no shared arrangement: they read every
+        // source directly. Views skip importing what they read only
+        // through shared arrangements.
+        let direct = direct_sources(plan, until.is_none());
         for id in plan.sources() {
             let mut trace = self.row_trace(id)?;
-            let (ok, button) = import(&mut trace, scope, until);
-            buttons.push(button);
-            let mut ok = ok.as_collection(|r: &Row, _: &()| r.clone());
+            let rows = if direct.contains(&id) {
+                let (rows, button) = import(&mut trace, scope, until);
+                buttons.push(button);
+                Some(rows)
+            } else {
+                None
+            };
             let err = match self.views.get_mut(&id) {
-                Some(v) => {
+                Some(v) if v.can_fail => {
                     let (err, button) = import(&mut v.err, scope, until);
                     buttons.push(button);
-                    err.as_collection(|e: &EvalError, _: &()| e.clone())
+                    Errs::from(err.as_collection(|e: &EvalError, _: &()| e.clone()))
                 }
-                None => empty(scope),
+                _ => Errs::none(),
             };
             let extra: Vec<(Row, Time, Diff)> = overlay
                 .iter()
                 .filter(|(o, _, _)| first && *o == id)
                 .map(|(_, r, d)| (r.clone(), self.time, *d))
                 .collect();
-            if until.is_some() {
-                // every worker builds the same operators, even with nothing to add
-                ok = ok.concat(extra.to_stream(scope).as_collection());
-            }
-            sources.insert(id, Rendered { ok, err });
+            // every worker builds the same operators, even with nothing to add
+            let extra = until.map(|_| extra.to_stream(scope).as_collection());
+            sources.insert(id, Source { rows, extra, err });
         }
         Ok(sources)
     }
@@ -238,18 +252,24 @@ impl WorkerState {
             }
             let ctx = Context { scope, sources, shared, worker_index: scope.index() };
             let rendered = render(&ctx, plan)?;
-            let rows = rendered.ok.arrange_by_self();
-            let errs = rendered.err.arrange_by_self();
-            rows.stream.clone().probe_with(&probe);
-            errs.stream.clone().probe_with(&probe);
-            rows.clone().as_collection(|r: &Row, _: &()| r.clone()).inspect_batch(move |_, data| {
+            let can_fail = !rendered.err.is_none();
+            // The diffs a subscription sees: consolidated when collected.
+            let ok = rendered.ok.inspect_batch(move |_, data| {
                 if let Some(buffer) = capture.borrow_mut().as_mut() {
                     buffer.extend_from_slice(data);
                 }
             });
-            Ok::<_, EngineError>((rows.trace, errs.trace, buttons))
+            let rows = ok.arrange_by_self();
+            rows.stream.clone().probe_with(&probe);
+            // Without possible errors the error arrangement is built over
+            // an empty input: complete at once, never scheduled again.
+            let errs = rendered.err.into_coll(scope).arrange_by_self();
+            if can_fail {
+                errs.stream.clone().probe_with(&probe);
+            }
+            Ok::<_, EngineError>((rows.trace, errs.trace, buttons, can_fail))
         });
-        let (mut trace, mut err, buttons) = match built {
+        let (mut trace, mut err, buttons, can_fail) = match built {
             Ok(b) => b,
             Err(e) => {
                 worker.drop_dataflow(dataflow);
@@ -263,7 +283,8 @@ impl WorkerState {
         worker.step_while(|| probe.less_than(&next));
         compact(&mut trace, self.time);
         compact(&mut err, self.time);
-        self.views.insert(id, ViewState { trace, err, probe, dataflow, buttons, shared: shared_keys, captured });
+        self.views
+            .insert(id, ViewState { trace, err, probe, dataflow, buttons, shared: shared_keys, captured, can_fail });
         Ok(())
     }
 
@@ -304,16 +325,24 @@ impl WorkerState {
             .collect();
         worker.step_while(|| probes.iter().any(|p| p.less_than(&next)));
         let time = self.time;
-        for t in self.tables.values_mut() {
-            compact(&mut t.trace, time);
-        }
-        for s in self.shared.values_mut() {
-            compact(&mut s.trace, time);
+        // Compaction lets arrangements merge away history; after a small
+        // transaction it is deferred (the history of a few small
+        // transactions is cheap to keep, compacting after each is not).
+        let compact_now = time % COMPACT_EVERY == 0 || changes.len() >= COMPACT_AFTER_CHANGES;
+        if compact_now {
+            for t in self.tables.values_mut() {
+                compact(&mut t.trace, time);
+            }
+            for s in self.shared.values_mut() {
+                compact(&mut s.trace, time);
+            }
         }
         let mut captured = Vec::new();
         for (id, v) in self.views.iter_mut() {
-            compact(&mut v.trace, time);
-            compact(&mut v.err, time);
+            if compact_now {
+                compact(&mut v.trace, time);
+                compact(&mut v.err, time);
+            }
             if let Some(buffer) = v.captured.borrow_mut().as_mut() {
                 let mut diffs: Vec<(Row, Diff)> = buffer.drain(..).map(|(r, _, d)| (r, d)).collect();
                 consolidate(&mut diffs);
@@ -353,6 +382,7 @@ impl WorkerState {
                 .probe_with(&probe);
             rendered
                 .err
+                .into_coll(scope)
                 .consolidate()
                 .inspect_batch(move |_, data| errors_in.borrow_mut().extend(data.iter().map(|(e, _, d)| (e.clone(), *d))))
                 .probe_with(&probe);

@@ -31,15 +31,12 @@ impl Row {
 
     /// A new row holding the values at `columns`, in that order.
     pub fn project(&self, columns: &[usize]) -> Row {
-        Row::new(columns.iter().map(|&c| self.0[c].clone()).collect())
+        columns.iter().map(|&c| self.0[c].clone()).collect()
     }
 
     /// This row's values followed by `other`'s.
     pub fn concat(&self, other: &Row) -> Row {
-        let mut v = Vec::with_capacity(self.len() + other.len());
-        v.extend_from_slice(&self.0);
-        v.extend_from_slice(&other.0);
-        Row::new(v)
+        self.0.iter().chain(other.0.iter()).cloned().collect()
     }
 }
 
@@ -57,8 +54,10 @@ impl From<Vec<Value>> for Row {
 }
 
 impl FromIterator<Value> for Row {
+    /// One allocation when the iterator's length is known exactly (a
+    /// mapped slice, say); otherwise the values are gathered first.
     fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Row {
-        Row::new(iter.into_iter().collect())
+        Row(iter.into_iter().collect())
     }
 }
 

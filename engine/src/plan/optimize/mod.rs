@@ -24,15 +24,22 @@
 //!    become equi-key pairs;
 //! 3. inner-join ordering (see [`joins`]).
 //!
+//! Then, once: projection push-down (see [`project`]): join inputs and
+//! outputs keep only the columns read above them, and maps drop the
+//! expressions nobody reads.
+//!
 //! Conjuncts that can fail move only where they evaluate on exactly the
 //! rows they did before (through `Map`, `Union`, `Negate`).
 
 mod expr;
 mod fuse;
 mod joins;
+mod project;
 mod pushdown;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use expr::can_error;
 
 use crate::plan::Plan;
 
@@ -50,5 +57,5 @@ pub fn optimize(plan: Plan) -> Plan {
         }
         plan = next;
     }
-    plan
+    fuse::fuse(project::project(plan))
 }

@@ -34,7 +34,9 @@ fn push_into(plan: Plan, preds: Vec<Expr>) -> Plan {
             for p in preds {
                 let mut cheap = true;
                 p.visit_columns(&mut |c| cheap &= is_cheap(&m.exprs[c]));
-                if cheap {
+                // A conjunct that can fail may not overtake one that stays
+                // above: that one could have dropped the row first.
+                if cheap && (keep.is_empty() || !can_error(&p)) {
                     down.push(substitute(&p, &m.exprs));
                 } else {
                     keep.push(p);

@@ -58,7 +58,7 @@ fn check(plan: Plan, expected: &str) {
 fn filter_moves_through_map_into_join_input() {
     let j = join(JoinKind::Inner, get("a", 2), get("b", 2), vec![(c(0), c(0))], vec![]);
     let plan = filter(map(j, vec![c(0), c(3)]), vec![gt(c(1), int(10))]);
-    check(plan, "Map (#0, #3)\n  Join inner equi=[#0 = #0]\n    Get a\n    Filter (#1 > 10)\n      Get b");
+    check(plan, "Map (#0, #2)\n  Join inner equi=[#0 = #0]\n    Map (#0)\n      Get a\n    Filter (#1 > 10)\n      Get b");
 }
 
 #[test]
@@ -239,4 +239,57 @@ fn filters_move_into_every_union_input() {
     let u = Plan::Union(Union { inputs: vec![get("a", 1), get("b", 1)] });
     let plan = filter(u, vec![gt(bin(int(10), BinaryFunc::Div, c(0)), int(1))]);
     check(plan, "Union\n  Filter ((10 / #0) > 1)\n    Get a\n  Filter ((10 / #0) > 1)\n    Get b");
+}
+
+#[test]
+fn join_inputs_and_outputs_keep_only_the_columns_read_above() {
+    // SELECT a.0, a.2, sum(b.3) FROM a LEFT JOIN b ON b.1 = a.0 GROUP BY a.0, a.2
+    let lj = join(JoinKind::LeftOuter, get("a", 4), get("b", 5), vec![(c(0), c(1))], vec![]);
+    let sum = Aggregate { func: AggregateFunc::Sum, expr: c(7), input_type: DataType::Int4, distinct: false };
+    let plan = Plan::Reduce(Reduce { input: Box::new(lj), group_key: vec![c(0), c(2)], aggregates: vec![sum] });
+    check(
+        plan,
+        "Reduce key=[#0, #1] aggs=[sum(#2)] classes=[accumulable]\n  Map (#0, #1, #3)\n    Join left equi=[#0 = #0]\n      Map (#0, #2)\n        Get a\n      Map (#1, #3)\n        Get b",
+    );
+}
+
+#[test]
+fn projection_keeps_residual_and_filter_columns_and_drops_unread_map_expressions() {
+    // The residual reads a.1 and b.1; the filter above (which can fail) reads b.2.
+    let j = join(JoinKind::Inner, get("a", 3), get("b", 3), vec![(c(0), c(0))], vec![lt(c(1), c(4))]);
+    let div = gt(bin(int(10), BinaryFunc::Div, c(5)), int(1));
+    let unread = bin(c(2), BinaryFunc::Mul, int(2));
+    let plan = map(map(filter(j, vec![div]), vec![c(0), unread, c(3)]), vec![c(0), c(2)]);
+    check(
+        plan,
+        "Map (#0, #2)\n  Filter ((10 / #4) > 1)\n    Join inner equi=[#0 = #0] residual=[(#1 < #3)]\n      Map (#0, #1)\n        Get a\n      Get b",
+    );
+}
+
+#[test]
+fn distinct_union_and_the_root_keep_every_column() {
+    let j = join(JoinKind::Inner, get("a", 2), get("b", 2), vec![(c(0), c(0))], vec![]);
+    let plan = Plan::Distinct(Distinct { input: Box::new(Plan::Union(Union { inputs: vec![j.clone(), j] })) });
+    check(
+        plan,
+        "Distinct\n  Union\n    Join inner equi=[#0 = #0]\n      Get a\n      Get b\n    Join inner equi=[#0 = #0]\n      Get a\n      Get b",
+    );
+    // A count over a join reads only the key columns.
+    let j = join(JoinKind::Inner, get("a", 3), get("b", 3), vec![(c(1), c(2))], vec![]);
+    let plan = Plan::Reduce(Reduce { input: Box::new(j), group_key: vec![], aggregates: vec![count_star()] });
+    check(
+        plan,
+        "Reduce key=[] aggs=[count(*)] classes=[accumulable]\n  Map ()\n    Join inner equi=[#0 = #0]\n      Map (#1)\n        Get a\n      Map (#2)\n        Get b",
+    );
+}
+
+#[test]
+fn a_conjunct_that_can_fail_does_not_overtake_one_kept_above_a_map() {
+    // (#1 < 5) reads an expensive expression and stays above the map; the
+    // division after it must not be evaluated on rows it drops.
+    let plan = filter(
+        map(get("t", 2), vec![c(0), bin(c(0), BinaryFunc::Add, c(1))]),
+        vec![lt(c(1), int(5)), gt(bin(int(10), BinaryFunc::Div, c(0)), int(1)), gt(c(0), int(2))],
+    );
+    check(plan, "Filter (#1 < 5), ((10 / #0) > 1)\n  Map (#0, (#0 + #1))\n    Filter (#0 > 2)\n      Get t");
 }
