@@ -328,7 +328,7 @@ impl WorkerState {
         // Compaction lets arrangements merge away history; after a small
         // transaction it is deferred (the history of a few small
         // transactions is cheap to keep, compacting after each is not).
-        let compact_now = time % COMPACT_EVERY == 0 || changes.len() >= COMPACT_AFTER_CHANGES;
+        let compact_now = time.is_multiple_of(COMPACT_EVERY) || changes.len() >= COMPACT_AFTER_CHANGES;
         if compact_now {
             for t in self.tables.values_mut() {
                 compact(&mut t.trace, time);
@@ -436,42 +436,41 @@ fn compact<Tr: TraceReader<Time = Time>>(trace: &mut Tr, time: Time) {
 /// The least key of a keyed trace with non-zero accumulated multiplicity,
 /// visiting keys in order and stopping at the first one present.
 fn first_key<K: differential_dataflow::ExchangeData>(trace: &mut KeyTrace<K>) -> Option<K> {
-    let mut upper = Antichain::new();
-    trace.read_upper(&mut upper);
-    let batches = trace.batches_through(upper.borrow()).unwrap_or_default();
-    let (mut cursor, storage) = cursor_list(batches);
-    while let Some(key) = cursor.get_key(&storage) {
-        let mut total: Diff = 0;
-        while cursor.get_val(&storage).is_some() {
-            cursor.map_times(&storage, |_, d| total += *d);
-            cursor.step_val(&storage);
-        }
-        if total != 0 {
-            return Some(key.clone());
-        }
-        cursor.step_key(&storage);
-    }
-    None
+    let mut first = None;
+    walk_trace(trace, |key, _| {
+        first = Some(key.clone());
+        false
+    });
+    first
 }
 
 /// The current contents of a keyed trace: keys with non-zero accumulated
 /// multiplicity, in key order.
 fn read_trace<K: differential_dataflow::ExchangeData>(trace: &mut KeyTrace<K>) -> Vec<(K, Diff)> {
+    let mut out = Vec::new();
+    walk_trace(trace, |key, total| {
+        out.push((key.clone(), total));
+        true
+    });
+    out
+}
+
+/// Calls `f` with each key of a keyed trace whose accumulated multiplicity
+/// is non-zero, in key order, while `f` returns true.
+fn walk_trace<K: differential_dataflow::ExchangeData>(trace: &mut KeyTrace<K>, mut f: impl FnMut(&K, Diff) -> bool) {
     let mut upper = Antichain::new();
     trace.read_upper(&mut upper);
     let batches = trace.batches_through(upper.borrow()).unwrap_or_default();
     let (mut cursor, storage) = cursor_list(batches);
-    let mut out = Vec::new();
     while let Some(key) = cursor.get_key(&storage) {
         let mut total: Diff = 0;
         while cursor.get_val(&storage).is_some() {
             cursor.map_times(&storage, |_, d| total += *d);
             cursor.step_val(&storage);
         }
-        if total != 0 {
-            out.push((key.clone(), total));
+        if total != 0 && !f(key, total) {
+            return;
         }
         cursor.step_key(&storage);
     }
-    out
 }

@@ -30,6 +30,9 @@ use crate::plan::{Aggregate, AggregateFunc, Diff};
 use crate::render::{Coll, Time};
 use crate::value::{DataType, Row, Value};
 
+/// The arranged contributions, the evaluation errors, and the finisher.
+type Contributions<'s> = (Arranged<'s, TraceAgent<AccumSpine>>, Coll<'s, EvalError>, Finisher);
+
 /// Turns an accumulator into the aggregates' values.
 #[derive(Clone)]
 pub(crate) struct Finisher {
@@ -89,7 +92,7 @@ pub(crate) fn build_contributions<'s>(
     group_key: &[Expr],
     aggregates: &[Aggregate],
     which: &[usize],
-) -> Result<(Arranged<'s, TraceAgent<AccumSpine>>, Coll<'s, EvalError>, Finisher), EngineError> {
+) -> Result<Contributions<'s>, EngineError> {
     let args = which
         .iter()
         .map(|&i| Ok((AccKind::of(&aggregates[i]).map_err(EngineError::InvalidPlan)?, aggregates[i].expr.clone())))

@@ -35,6 +35,9 @@ use crate::plan::Diff;
 use crate::render::{Coll, Time};
 use crate::value::Row;
 
+/// An operator output of `(data, time, diff)` updates.
+type UpdateOutput<D> = OutputBuilder<Time, CapacityContainerBuilder<Vec<(D, Time, Diff)>>>;
+
 /// The arrangement of contributions by group key.
 pub(crate) type AccumSpine = KeySpine<Row, Time, Accum>;
 
@@ -55,8 +58,8 @@ where
     let mut input = builder.new_input(arranged.stream, Pipeline);
     let (ok, ok_stream) = builder.new_output();
     let (err, err_stream) = builder.new_output();
-    let mut ok: OutputBuilder<Time, CapacityContainerBuilder<Vec<(D, Time, Diff)>>> = OutputBuilder::from(ok);
-    let mut err: OutputBuilder<Time, CapacityContainerBuilder<Vec<(EvalError, Time, Diff)>>> = OutputBuilder::from(err);
+    let mut ok: UpdateOutput<D> = OutputBuilder::from(ok);
+    let mut err: UpdateOutput<EvalError> = OutputBuilder::from(err);
 
     builder.build(move |_initial| {
         // Updates before `lower` are in the trace; the new batches cover
