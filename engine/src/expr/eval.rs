@@ -167,16 +167,7 @@ fn to_float(n: Num) -> Result<f64, EvalError> {
 }
 
 fn int_result(v: Option<i64>, ty: DataType) -> Result<Value, EvalError> {
-    let err = || {
-        EvalError::OutOfRange(
-            match ty {
-                DataType::Int2 => "smallint",
-                DataType::Int4 => "integer",
-                _ => "bigint",
-            }
-            .into(),
-        )
-    };
+    let err = || crate::value::cast::int_out_of_range(ty);
     let v = v.ok_or_else(err)?;
     Ok(match ty {
         DataType::Int2 => Value::Int2(i16::try_from(v).map_err(|_| err())?),

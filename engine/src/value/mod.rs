@@ -16,7 +16,7 @@
 //! [`Value::key_normalized`] maps values that SQL comparison deems equal to
 //! one representation; join keys use it so `1.0` joins `1.00`.
 
-mod cast;
+pub(crate) mod cast;
 mod datatype;
 mod datetime;
 mod datetime_parse;
