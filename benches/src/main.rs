@@ -14,6 +14,8 @@ use freshet_benches::report::{render, table, Report, RunInfo};
 use freshet_benches::workload::{ChangeStream, Workload};
 use freshet_benches::BenchError;
 
+mod tpch;
+
 /// Benchmarks freshet against PostgreSQL.
 #[derive(Parser)]
 #[command(name = "freshet-bench", about)]
@@ -30,6 +32,9 @@ enum Command {
     /// The invoices view kept current inside PostgreSQL by the adapter,
     /// beside PostgreSQL's own materialized view.
     Adapter(AdapterArgs),
+    /// The 22 TPC-H queries: one refresh round applied incrementally
+    /// against PostgreSQL's REFRESH MATERIALIZED VIEW.
+    Tpch(tpch::TpchArgs),
 }
 
 #[derive(Parser)]
@@ -124,6 +129,7 @@ fn main() -> ExitCode {
     let outcome = match Cli::parse().workload {
         Command::Invoices(args) => invoices(&args),
         Command::Adapter(args) => adapter(&args),
+        Command::Tpch(args) => run_tpch(&args),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -133,6 +139,17 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs the TPC-H workload; `Ok(false)` if a view differed from PostgreSQL's.
+fn run_tpch(args: &tpch::TpchArgs) -> Result<bool, BenchError> {
+    let report = tpch::run(args)?;
+    print!("{}", tpch::render(&report));
+    if let Some(path) = &args.json {
+        let file = std::fs::File::create(path)?;
+        serde_json::to_writer_pretty(std::io::BufWriter::new(file), &report)?;
+    }
+    Ok(report.correct)
 }
 
 /// Runs the adapter workload; `Ok(false)` if the view table was wrong.

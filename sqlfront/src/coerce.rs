@@ -273,6 +273,17 @@ pub(crate) fn comparison(func: BinaryFunc, symbol: &str, a: Typed, b: Typed, pos
     }
 }
 
+/// The operands of a comparison as [`comparison`] converts them, with the
+/// type they are compared in.
+pub(crate) fn comparison_operands_typed(
+    symbol: &str,
+    a: Typed,
+    b: Typed,
+    pos: Option<Position>,
+) -> Result<(Expr, Expr, DataType)> {
+    comparison_operands(a, b).map_err(|(ta, tb)| no_operator(ta, symbol, tb, pos))
+}
+
 /// `NULLIF(a, b)`: `a` unless it equals `b`; typed as `a` after the
 /// equality operator's resolution.
 pub(crate) fn nullif(a: Typed, b: Typed, pos: Option<Position>) -> Result<Typed> {
@@ -339,8 +350,23 @@ pub(crate) fn arithmetic(func: BinaryFunc, a: Typed, b: Typed, pos: Option<Posit
         (DataType::Unknown, DataType::Unknown) => return Err(not_unique(a.ty, symbol, b.ty, pos)),
         (DataType::Unknown, t) | (t, DataType::Unknown) => {
             let known_left = b.ty == DataType::Unknown;
-            let adopted = base(t);
-            let ok = numeric_rank(t).is_some() || datetime_operator(&func, adopted, adopted).is_some();
+            let same = base(t);
+            // PostgreSQL first tries the known side's type for the literal,
+            // then the one operator left for that side: `timestamp +
+            // '1 day'` adds an interval, `interval * '2'` scales by float8.
+            let adopted = if numeric_rank(t).is_some() || datetime_operator(&func, same, same).is_some() {
+                Some(same)
+            } else {
+                match (&func, same, known_left) {
+                    (BinaryFunc::Add, DataType::Timestamp | DataType::TimestampTz, _) => Some(DataType::Interval),
+                    (BinaryFunc::Mul, DataType::Interval, _) | (BinaryFunc::Div, DataType::Interval, true) => {
+                        Some(DataType::Float8)
+                    }
+                    _ => None,
+                }
+            };
+            let ok = adopted.is_some();
+            let adopted = adopted.unwrap_or(same);
             if !ok {
                 return Err(if matches!(category(t), Category::DateTime | Category::Timespan) {
                     not_unique(a.ty, symbol, b.ty, pos)
@@ -457,8 +483,44 @@ pub(crate) fn aggregate_arg(name: &str, func: AggregateFunc, t: Typed, pos: Opti
         },
         // Not a SQL function: the planner adds it with the key's own type.
         AggregateFunc::MinRepr => ty,
+        AggregateFunc::BoolAnd | AggregateFunc::BoolOr => match ty {
+            DataType::Bool => ty,
+            DataType::Unknown => return implicit(t, DataType::Bool, pos),
+            t => return Err(crate::expr::no_function(name, &[t], pos)),
+        },
+        AggregateFunc::VarSamp | AggregateFunc::VarPop | AggregateFunc::StddevSamp | AggregateFunc::StddevPop => {
+            match ty {
+                // Of the candidates (integers, float4, float8, numeric),
+                // an untyped literal takes the preferred type, float8.
+                DataType::Unknown => return implicit(t, DataType::Float8, pos),
+                t if t.is_numeric_family() => base(t),
+                t => return Err(crate::expr::no_function(name, &[t], pos)),
+            }
+        }
+        AggregateFunc::ArrayAgg(_) => match ty {
+            DataType::Unknown => return Err(not_unique_fn(ty)),
+            DataType::Array(_) => return Err(SqlError::unsupported(format!("{name} over arrays"), pos)),
+            t => base(t),
+        },
+        // Typed with its delimiter by `string_agg_args`.
+        AggregateFunc::StringAgg(_) => ty,
     };
     Ok(Typed::new(t.expr, normal))
+}
+
+/// The value and delimiter of `string_agg`: both text (strings and
+/// untyped literals; `char(n)` loses its trailing blanks) or both `bytea`.
+pub(crate) fn string_agg_args(value: Typed, delimiter: Typed, pos: Option<Position>) -> Result<(Typed, Typed)> {
+    let texty = |t: DataType| t == DataType::Unknown || t.is_string();
+    let bytes = |t: DataType| t == DataType::Unknown || t == DataType::Bytea;
+    if texty(value.ty) && texty(delimiter.ty) {
+        let text = |t: Typed| Typed::new(to_text(t), DataType::Text);
+        return Ok((text(value), text(delimiter)));
+    }
+    if bytes(value.ty) && bytes(delimiter.ty) {
+        return Ok((implicit(value, DataType::Bytea, pos)?, implicit(delimiter, DataType::Bytea, pos)?));
+    }
+    Err(crate::expr::no_function("string_agg", &[value.ty, delimiter.ty], pos))
 }
 
 /// Whether `e`, over input columns whose nullability is `inputs`, can be
@@ -483,6 +545,9 @@ pub(crate) fn nullable(e: &Expr, inputs: &dyn Fn(usize) -> bool) -> bool {
         },
         Expr::Variadic { func, args } => match func {
             freshet_engine::expr::VariadicFunc::Coalesce => args.iter().all(|a| nullable(a, inputs)),
+            freshet_engine::expr::VariadicFunc::Call(f) => {
+                f.can_introduce_null() || args.iter().any(|a| nullable(a, inputs))
+            }
             _ => args.iter().any(|a| nullable(a, inputs)),
         },
         Expr::If { then, els, .. } => nullable(then, inputs) || nullable(els, inputs),

@@ -3,7 +3,7 @@
 //! aggregates collected for the enclosing query.
 
 use freshet_engine::expr::{BinaryFunc, Expr, UnaryFunc, VariadicFunc};
-use freshet_engine::plan::{Aggregate, AggregateFunc};
+use freshet_engine::plan::{AggOrder, Aggregate, AggregateFunc};
 use freshet_engine::value::{DataType, Numeric, Value};
 use sqlparser::ast::{self, Spanned};
 
@@ -33,25 +33,25 @@ pub(crate) struct Binder<'a> {
     /// FROM-row columns referenced outside aggregates, with positions, in
     /// order of appearance (for grouping errors).
     pub refs: Vec<(usize, Option<Position>)>,
+    /// The query level subqueries are planned in and attached to; `None`
+    /// where subqueries are not supported.
+    pub level: Option<&'a crate::subquery::Level<'a>>,
+    /// In a subquery, the enclosing query, where names not found in
+    /// `scope` resolve (also read from `level`).
+    pub outer: Option<&'a crate::subquery::Outer<'a>>,
     in_agg: bool,
 }
 
 impl<'a> Binder<'a> {
     /// A binder over `scope` that refuses aggregates in `clause`.
     pub fn new(scope: &'a Scope, clause: &'static str) -> Binder<'a> {
-        Binder { scope, no_aggs_in: Some(clause), aggs: Vec::new(), refs: Vec::new(), in_agg: false }
+        Binder { scope, no_aggs_in: Some(clause), aggs: Vec::new(), refs: Vec::new(), level: None, outer: None, in_agg: false }
     }
 
     /// Binds `e` as a boolean condition of `clause` (`WHERE`, `HAVING`, ...).
     pub fn condition(&mut self, e: &ast::Expr, clause: &str) -> Result<Expr> {
         let t = self.bind(e)?;
         coerce::to_bool(t, clause, pos_of(e))
-    }
-
-    /// Binds `e`, resolving an untyped literal to text.
-    pub fn bind_resolved(&mut self, e: &ast::Expr) -> Result<Typed> {
-        let t = self.bind(e)?;
-        Ok(coerce::resolve_unknown(t))
     }
 
     /// Binds `e`.
@@ -131,17 +131,27 @@ impl<'a> Binder<'a> {
                 self.case(operand.as_deref(), conditions, else_result.as_deref())
             }
             A::Function(f) => self.function(f, pos),
-            A::Subquery(_) | A::Exists { .. } | A::InSubquery { .. } => Err(SqlError::unsupported("subqueries", pos)),
-            A::AnyOp { .. } | A::AllOp { .. } => Err(SqlError::unsupported("ANY/ALL", pos)),
+            A::Subquery(_) | A::Exists { .. } | A::InSubquery { .. } | A::AnyOp { .. } | A::AllOp { .. }
+                if self.in_agg =>
+            {
+                Err(SqlError::unsupported("subqueries in aggregate arguments", pos))
+            }
+            A::Subquery(q) => crate::subquery::bind_scalar(self, q, pos),
+            A::Exists { subquery, negated } => crate::subquery::bind_exists(self, subquery, *negated, pos),
+            A::InSubquery { expr, subquery, negated } => crate::subquery::bind_in(self, expr, subquery, *negated, pos),
+            A::AnyOp { left, compare_op, right, .. } => {
+                crate::subquery::bind_quantified(self, left, compare_op, right, false, pos)
+            }
+            A::AllOp { left, compare_op, right } => crate::subquery::bind_quantified(self, left, compare_op, right, true, pos),
             A::SimilarTo { .. } => Err(SqlError::unsupported("SIMILAR TO", pos)),
             A::AtTimeZone { .. } => Err(SqlError::unsupported("AT TIME ZONE", pos)),
-            A::Extract { .. } => Err(SqlError::unsupported("function extract", pos)),
-            A::Substring { .. } => Err(SqlError::unsupported("function substring", pos)),
-            A::Trim { .. } => Err(SqlError::unsupported("function trim", pos)),
-            A::Position { .. } => Err(SqlError::unsupported("function position", pos)),
-            A::Overlay { .. } => Err(SqlError::unsupported("function overlay", pos)),
-            A::Ceil { .. } => Err(SqlError::unsupported("function ceil", pos)),
-            A::Floor { .. } => Err(SqlError::unsupported("function floor", pos)),
+            A::Extract { .. }
+            | A::Substring { .. }
+            | A::Trim { .. }
+            | A::Position { .. }
+            | A::Overlay { .. }
+            | A::Ceil { .. }
+            | A::Floor { .. } => crate::func::bind_special(self, e, pos),
             A::Collate { .. } => Err(SqlError::unsupported("COLLATE", pos)),
             A::Array(_) => Err(SqlError::unsupported("arrays", pos)),
             A::Tuple(_) => Err(SqlError::unsupported("row constructors", pos)),
@@ -153,7 +163,16 @@ impl<'a> Binder<'a> {
     fn column(&mut self, qualifier: Option<&ast::Ident>, name: &ast::Ident) -> Result<Typed> {
         let pos = Position::from_span(qualifier.map_or(name.span, |q| q.span));
         let q = qualifier.map(fold_ident);
-        let r = self.scope.resolve(q.as_deref(), &fold_ident(name), pos)?;
+        let name = fold_ident(name);
+        let r = match self.scope.resolve(q.as_deref(), &name, pos) {
+            Ok(r) => r,
+            // Not here: a column of an enclosing query (a correlated
+            // reference), if this is a subquery.
+            Err(e) => match self.outer.or(self.level.and_then(|l| l.outer())) {
+                Some(outer) if crate::subquery::not_found(&e, q.is_some()) => outer.resolve(q.as_deref(), &name, pos)?.0,
+                _ => return Err(e),
+            },
+        };
         if !self.in_agg {
             r.expr.visit_columns(&mut |c| self.refs.push((c, pos)));
         }
@@ -230,6 +249,16 @@ impl<'a> Binder<'a> {
                 let b = self.bind(r)?;
                 coerce::concat(a, b, pos)
             }
+            B::PGRegexMatch | B::PGRegexIMatch | B::PGRegexNotMatch | B::PGRegexNotIMatch => {
+                let a = self.bind(l)?;
+                let b = self.bind(r)?;
+                let ci = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
+                crate::func::regex_match(a, b, ci, matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch), pos)
+            }
+            B::PGLikeMatch => self.like(false, false, l, r, None, false, pos),
+            B::PGNotLikeMatch => self.like(true, false, l, r, None, false, pos),
+            B::PGILikeMatch => self.like(false, false, l, r, None, true, pos),
+            B::PGNotILikeMatch => self.like(true, false, l, r, None, true, pos),
             other => Err(SqlError::unsupported(format!("operator {other}"), pos)),
         }
     }
@@ -397,9 +426,13 @@ impl<'a> Binder<'a> {
         if !matches!(f.parameters, ast::FunctionArguments::None) {
             return Err(SqlError::unsupported(format!("function {name} with parameters"), pos));
         }
+        let mut order_by: Option<&[ast::OrderByExpr]> = None;
         if let Some(l) = list {
-            if let Some(c) = l.clauses.first() {
-                return Err(SqlError::unsupported(format!("{c} in a function call"), pos));
+            for c in &l.clauses {
+                match c {
+                    ast::FunctionArgumentClause::OrderBy(keys) if order_by.is_none() => order_by = Some(keys),
+                    c => return Err(SqlError::unsupported(format!("{c} in a function call"), pos)),
+                }
             }
         }
         let distinct = list.is_some_and(|l| matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
@@ -410,10 +443,20 @@ impl<'a> Binder<'a> {
             "avg" => Some(AggregateFunc::Avg),
             "min" => Some(AggregateFunc::Min),
             "max" => Some(AggregateFunc::Max),
+            "bool_and" | "every" => Some(AggregateFunc::BoolAnd),
+            "bool_or" => Some(AggregateFunc::BoolOr),
+            "variance" | "var_samp" => Some(AggregateFunc::VarSamp),
+            "var_pop" => Some(AggregateFunc::VarPop),
+            "stddev" | "stddev_samp" => Some(AggregateFunc::StddevSamp),
+            "stddev_pop" => Some(AggregateFunc::StddevPop),
+            "string_agg" => Some(AggregateFunc::StringAgg(AggOrder::default())),
+            "array_agg" => Some(AggregateFunc::ArrayAgg(AggOrder::default())),
             _ => None,
         };
         if let Some(func) = agg {
-            return self.aggregate(&name, func, distinct, &args, f.filter.as_deref(), pos);
+            let call =
+                AggCall { distinct, args: &args, order_by: order_by.unwrap_or_default(), filter: f.filter.as_deref() };
+            return self.aggregate(&name, func, call, pos);
         }
         if f.filter.is_some() {
             return Err(SqlError::new(
@@ -426,6 +469,13 @@ impl<'a> Binder<'a> {
             return Err(SqlError::new(
                 ErrorKind::Other,
                 format!("DISTINCT specified, but {name} is not an aggregate function"),
+                pos,
+            ));
+        }
+        if order_by.is_some() {
+            return Err(SqlError::new(
+                ErrorKind::Other,
+                format!("ORDER BY specified, but {name} is not an aggregate function"),
                 pos,
             ));
         }
@@ -458,19 +508,7 @@ impl<'a> Binder<'a> {
                 let tb = self.bind(b)?;
                 coerce::nullif(ta, tb, pos)
             }
-            _ => {
-                let mut tys = Vec::new();
-                for e in &exprs {
-                    tys.push(self.bind(e)?.ty);
-                }
-                Err(SqlError::unsupported(
-                    format!(
-                        "function {name}({})",
-                        tys.iter().map(|t| types::type_name(*t)).collect::<Vec<_>>().join(", ")
-                    ),
-                    pos,
-                ))
-            }
+            _ => crate::func::bind_call(self, &name, &exprs, pos),
         }
     }
 
@@ -478,9 +516,7 @@ impl<'a> Binder<'a> {
         &mut self,
         name: &str,
         func: AggregateFunc,
-        distinct: bool,
-        args: &[&ast::FunctionArg],
-        filter: Option<&ast::Expr>,
+        call: AggCall<'_>,
         pos: Option<Position>,
     ) -> Result<Typed> {
         if let Some(clause) = self.no_aggs_in {
@@ -490,7 +526,7 @@ impl<'a> Binder<'a> {
             return Err(SqlError::new(ErrorKind::Grouping, "aggregate function calls cannot be nested", pos));
         }
         self.in_agg = true;
-        let result = self.aggregate_inner(name, func, distinct, args, filter, pos);
+        let result = self.aggregate_inner(name, func, call, pos);
         self.in_agg = false;
         result
     }
@@ -499,11 +535,10 @@ impl<'a> Binder<'a> {
         &mut self,
         name: &str,
         func: AggregateFunc,
-        distinct: bool,
-        args: &[&ast::FunctionArg],
-        filter: Option<&ast::Expr>,
+        call: AggCall<'_>,
         pos: Option<Position>,
     ) -> Result<Typed> {
+        let AggCall { distinct, args, order_by, filter } = call;
         let filter = match filter {
             Some(f) => {
                 let t = self.bind(f)?;
@@ -523,6 +558,9 @@ impl<'a> Binder<'a> {
             if func != AggregateFunc::Count || distinct {
                 return Err(no_function(name, &[], pos));
             }
+            if let Some(o) = order_by.first() {
+                return Err(SqlError::unsupported("ORDER BY in count(*)", pos_of(&o.expr)));
+            }
             match filter {
                 // count(*) FILTER (WHERE p) counts rows where p holds.
                 Some(p) => (
@@ -539,28 +577,60 @@ impl<'a> Binder<'a> {
                 None => (AggregateFunc::CountStar, Typed::new(Expr::Literal(Value::Bool(true)), DataType::Bool)),
             }
         } else {
-            let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))] = args else {
-                if args.len() != 1 {
-                    let mut tys = Vec::new();
-                    for a in args {
-                        if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) = a {
-                            tys.push(self.bind_resolved(e)?.ty);
-                        }
+            let arity = if matches!(func, AggregateFunc::StringAgg(_)) { 2 } else { 1 };
+            let mut exprs = Vec::with_capacity(args.len());
+            for a in args {
+                match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => exprs.push(e),
+                    _ if args.len() == arity => {
+                        return Err(SqlError::unsupported(format!("argument {a} of {name}"), pos));
                     }
-                    return Err(no_function(name, &tys, pos));
+                    _ => {}
                 }
-                return Err(SqlError::unsupported(format!("argument {} of {name}", args[0]), pos));
+            }
+            if args.len() != arity {
+                let mut tys = Vec::new();
+                for e in exprs {
+                    tys.push(self.bind(e)?.ty);
+                }
+                return Err(no_function(name, &tys, pos));
+            }
+            let raw = exprs.iter().map(|e| self.bind(e)).collect::<Result<Vec<_>>>()?;
+            let typed = match func {
+                AggregateFunc::StringAgg(_) => {
+                    let (value, delimiter) = coerce::string_agg_args(raw[0].clone(), raw[1].clone(), pos)?;
+                    vec![value, delimiter]
+                }
+                _ => vec![coerce::aggregate_arg(name, func, raw[0].clone(), pos)?],
             };
-            let t = self.bind(e)?;
-            let t = coerce::aggregate_arg(name, func, t, pos)?;
-            let t = match filter {
-                Some(p) => Typed::new(
-                    Expr::If { cond: Box::new(p), then: Box::new(t.expr), els: Box::new(Expr::Literal(Value::Null)) },
-                    t.ty,
-                ),
-                None => t,
+            let (keys, directions) = self.aggregate_order(order_by, distinct, &raw, &typed)?;
+            let ty = typed[0].ty;
+            let (func, expr) = match func {
+                AggregateFunc::StringAgg(_) | AggregateFunc::ArrayAgg(_) => {
+                    let order = AggOrder::new(&directions).ok_or_else(|| {
+                        SqlError::unsupported(
+                            format!("more than {} ORDER BY keys in an aggregate", AggOrder::MAX_KEYS),
+                            pos,
+                        )
+                    })?;
+                    let func = match func {
+                        AggregateFunc::StringAgg(_) => AggregateFunc::StringAgg(order),
+                        _ => AggregateFunc::ArrayAgg(order),
+                    };
+                    let mut fields: Vec<Expr> = typed.into_iter().map(|t| t.expr).collect();
+                    fields.extend(keys);
+                    (func, Expr::Variadic { func: VariadicFunc::Record, args: fields })
+                }
+                // The order rows arrive in does not change the others.
+                _ => (func, typed.into_iter().next().expect("one argument").expr),
             };
-            (func, t)
+            let expr = match filter {
+                Some(p) => {
+                    Expr::If { cond: Box::new(p), then: Box::new(expr), els: Box::new(Expr::Literal(Value::Null)) }
+                }
+                None => expr,
+            };
+            (func, Typed::new(expr, ty))
         };
         let agg = Aggregate { func, expr: arg.expr, input_type: arg.ty, distinct };
         let out = agg.output_type();
@@ -573,13 +643,78 @@ impl<'a> Binder<'a> {
         };
         Ok(Typed::new(Expr::Column(AGG_BASE + idx), out))
     }
+
+    /// Binds an aggregate's `ORDER BY`: the key expressions (a `char(n)`
+    /// key compared without its trailing blanks) and each key's
+    /// `(descending, nulls_first)`. Under `DISTINCT` every key must be one
+    /// of the arguments (`raw` as written, `typed` as coerced).
+    fn aggregate_order(
+        &mut self,
+        order_by: &[ast::OrderByExpr],
+        distinct: bool,
+        raw: &[Typed],
+        typed: &[Typed],
+    ) -> Result<(Vec<Expr>, Vec<SortDirection>)> {
+        let mut keys = Vec::with_capacity(order_by.len());
+        let mut directions = Vec::with_capacity(order_by.len());
+        for o in order_by {
+            let opos = pos_of(&o.expr);
+            if o.with_fill.is_some() {
+                return Err(SqlError::unsupported("WITH FILL", opos));
+            }
+            let descending = match &o.options.sort {
+                Some(ast::OrderBySort::Desc) => true,
+                Some(ast::OrderBySort::Asc) | None => false,
+                Some(ast::OrderBySort::Using(_)) => return Err(SqlError::unsupported("ORDER BY ... USING", opos)),
+            };
+            let key = self.bind(&o.expr)?;
+            if distinct {
+                // An untyped literal is typed separately in each place, so
+                // it never matches (as in PostgreSQL).
+                let is_arg = key.ty != DataType::Unknown
+                    && raw.iter().chain(typed.iter()).any(|a| a.ty != DataType::Unknown && a.expr == key.expr);
+                if !is_arg {
+                    return Err(SqlError::new(
+                        ErrorKind::Other,
+                        "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
+                        opos,
+                    ));
+                }
+            }
+            let key = coerce::resolve_unknown(key);
+            keys.push(if types::is_bpchar(key.ty) { key.expr.call_unary(UnaryFunc::CharToText) } else { key.expr });
+            directions.push((descending, o.options.nulls_first.unwrap_or(descending)));
+        }
+        Ok((keys, directions))
+    }
 }
 
-/// `function name(types) does not exist`, with PostgreSQL's hint.
+/// A sort key's `(descending, nulls_first)`.
+type SortDirection = (bool, bool);
+
+/// The parts of an aggregate call besides its name.
+struct AggCall<'a> {
+    /// `agg(DISTINCT ...)`.
+    distinct: bool,
+    /// The arguments as written.
+    args: &'a [&'a ast::FunctionArg],
+    /// The `ORDER BY` inside the parentheses.
+    order_by: &'a [ast::OrderByExpr],
+    /// `FILTER (WHERE ...)`.
+    filter: Option<&'a ast::Expr>,
+}
+
+/// `function name(types) does not exist`, with PostgreSQL's hint. The
+/// types are named as `format_type_be` names them: without modifiers,
+/// `char(n)` as `character`.
 pub(crate) fn no_function(name: &str, tys: &[DataType], pos: Option<Position>) -> SqlError {
+    let type_name = |t: &DataType| match t {
+        DataType::Char(_) | DataType::Bpchar => "character".to_string(),
+        t => types::type_name(t.without_modifier()),
+    };
     SqlError::new(
         ErrorKind::UndefinedFunction,
-        format!("function {name}({}) does not exist", tys.iter().map(|t| types::type_name(*t)).collect::<Vec<_>>().join(", ")),
+        format!("function {name}({}) does not exist", tys.iter().map(type_name).collect::<Vec<_>>().join(", ")),
         pos,
     )
     .with_hint("No function matches the given name and argument types. You might need to add explicit type casts.")

@@ -1,9 +1,29 @@
-//! Planning FROM clauses: tables and views, inner/left joins with ON,
-//! USING and NATURAL, comma joins, as a left-deep tree of `Join` nodes.
+//! Planning FROM clauses: tables, views, `WITH` queries and derived tables
+//! (`(SELECT …) AS s`), each with an optional column alias list, joined by
+//! inner, left, right, full and cross joins (ON, USING, NATURAL) and by
+//! commas, as a left-deep tree of `Join` nodes.
+//!
+//! Columns are numbered over the whole FROM row: the relations' columns in
+//! FROM order. A join's conditions are bound in those numbers and rebased
+//! onto the join's own row, which starts at the first column of its left
+//! input (a join in parentheses is planned on its own).
+//!
+//! `RIGHT JOIN` is a left join with the inputs swapped under a projection
+//! restoring the column order. `FULL JOIN` is a full outer join node.
+//! `USING`/`NATURAL` merge each key pair into one column as PostgreSQL
+//! does: the left column for inner and left joins (the right one when only
+//! the left needs a type conversion), the right column for right joins,
+//! `COALESCE(left, right)` for full joins.
+//!
+//! A comma binds looser than `JOIN`: `a, b JOIN c ON …` is `a × (b ⋈ c)`.
+//! For inner and left joins that is the same relation as `(a × b) ⋈ c`,
+//! which is how it is built (the optimiser then sees one chain of inner
+//! joins); an item holding a right or full join is planned on its own and
+//! then cross-joined, since `(a × b)` would be null-extended too.
 
 use freshet_engine::catalog::Column;
-use freshet_engine::expr::{BinaryFunc, Expr};
-use freshet_engine::plan::{Constant, Get, Join, JoinKind, Plan};
+use freshet_engine::expr::{BinaryFunc, Expr, VariadicFunc};
+use freshet_engine::plan::{Constant, Get, Join, JoinKind, Map, Plan};
 use freshet_engine::value::Row;
 use sqlparser::ast;
 
@@ -11,6 +31,8 @@ use crate::coerce::{self, Typed};
 use crate::error::{ErrorKind, Position, Result, SqlError};
 use crate::expr::{fold_ident, pos_of, Binder};
 use crate::scope::{Rel, Scope, ScopeColumn};
+use crate::select::plan_query_in;
+use crate::subquery::Outer;
 use crate::types;
 use crate::Catalog;
 
@@ -23,8 +45,14 @@ pub(crate) struct PlannedFrom {
 }
 
 /// Plans `from` (an empty FROM is one empty row).
-pub(crate) fn plan_from(items: &[ast::TableWithJoins], catalog: &dyn Catalog) -> Result<PlannedFrom> {
-    let mut b = FromBuilder { catalog, rels: Vec::new() };
+/// In a subquery, `outer` is the enclosing query, whose columns JOIN
+/// conditions and derived tables may read.
+pub(crate) fn plan_from(
+    items: &[ast::TableWithJoins],
+    catalog: &dyn Catalog,
+    outer: Option<&Outer<'_>>,
+) -> Result<PlannedFrom> {
+    let mut b = FromBuilder { catalog, outer, rels: Vec::new() };
     let mut plan: Option<Plan> = None;
     let mut columns = Vec::new();
     for item in items {
@@ -34,7 +62,8 @@ pub(crate) fn plan_from(items: &[ast::TableWithJoins], catalog: &dyn Catalog) ->
         columns.extend(cols);
     }
     let plan = plan.unwrap_or_else(|| Plan::Constant(Constant { rows: vec![(Row::empty(), 1)], arity: 0 }));
-    // Nullability may have changed after a column was copied (LEFT JOIN).
+    // Nullability may have changed after a column was copied (an outer
+    // join above the one that merged it).
     for c in columns.iter_mut() {
         if let Expr::Column(i) = c.expr {
             if let Some(r) = b.rels.iter().find(|r| i >= r.offset && i < r.offset + r.columns.len()) {
@@ -46,59 +75,80 @@ pub(crate) fn plan_from(items: &[ast::TableWithJoins], catalog: &dyn Catalog) ->
     Ok(PlannedFrom { plan, scope: Scope { rels: b.rels, visible_rels, columns } })
 }
 
+/// The SQL join types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JoinType {
+    Inner,
+    Left,
+    Right,
+    Full,
+}
+
+impl JoinType {
+    /// Whether the left input's rows can appear null-extended.
+    fn pads_left(self) -> bool {
+        matches!(self, JoinType::Right | JoinType::Full)
+    }
+
+    /// Whether the right input's rows can appear null-extended.
+    fn pads_right(self) -> bool {
+        matches!(self, JoinType::Left | JoinType::Full)
+    }
+}
+
 struct FromBuilder<'a> {
     catalog: &'a dyn Catalog,
+    outer: Option<&'a Outer<'a>>,
     rels: Vec<Rel>,
 }
 
 impl FromBuilder<'_> {
-    /// Plans `item`; when `left` is given the item's first relation is
-    /// cross-joined onto it and the item's joins follow, so the tree stays
-    /// left-deep. Returns the plan, the item's visible columns and its
-    /// relations.
+    /// Plans `item`, whose first column is FROM-row column `offset`. When
+    /// `left` is given (the previous items, from column 0), the item is
+    /// cross-joined onto it. Returns the plan, the item's visible columns
+    /// and its relations.
     fn table_with_joins(
         &mut self,
         item: &ast::TableWithJoins,
         offset: usize,
         left: Option<Plan>,
     ) -> Result<(Plan, Vec<ScopeColumn>, Vec<usize>)> {
+        use ast::JoinOperator as J;
+        let pads_left =
+            item.joins.iter().any(|j| matches!(j.join_operator, J::Right(_) | J::RightOuter(_) | J::FullOuter(_)));
+        let left = match left {
+            Some(l) if pads_left => {
+                let (p, cols, rels) = self.table_with_joins(item, offset, None)?;
+                return Ok((join(JoinKind::Inner, l, p, Vec::new()), cols, rels));
+            }
+            left => left,
+        };
         let first_rel = self.rels.len();
         let (first, mut visible) = self.factor(&item.relation, offset)?;
-        let mut plan = match left {
-            Some(l) => join(JoinKind::Inner, l, first, Vec::new()),
-            None => first,
+        // The join tree's row starts at FROM-row column `base`.
+        let (mut plan, base) = match left {
+            Some(l) => (join(JoinKind::Inner, l, first, Vec::new()), 0),
+            None => (first, offset),
         };
         let mut item_rels: Vec<usize> = (first_rel..self.rels.len()).collect();
         for j in &item.joins {
-            let right_offset = plan.arity();
+            let right_offset = base + plan.arity();
             let right_first = self.rels.len();
-            let (right, mut right_cols) = self.factor(&j.relation, right_offset)?;
+            let (right, right_cols) = self.factor(&j.relation, right_offset)?;
             let right_rels: Vec<usize> = (right_first..self.rels.len()).collect();
-            use ast::JoinOperator as J;
             let pos = pos_of(&j.relation);
-            let (kind, constraint) = match &j.join_operator {
-                J::Join(c) | J::Inner(c) => (JoinKind::Inner, c),
-                J::Left(c) | J::LeftOuter(c) => (JoinKind::LeftOuter, c),
-                J::CrossJoin(c) => (JoinKind::Inner, c),
-                J::Right(_) | J::RightOuter(_) => return Err(SqlError::unsupported("RIGHT JOIN", pos)),
-                J::FullOuter(_) => return Err(SqlError::unsupported("FULL JOIN", pos)),
+            let (ty, constraint) = match &j.join_operator {
+                J::Join(c) | J::Inner(c) | J::CrossJoin(c) => (JoinType::Inner, c),
+                J::Left(c) | J::LeftOuter(c) => (JoinType::Left, c),
+                J::Right(c) | J::RightOuter(c) => (JoinType::Right, c),
+                J::FullOuter(c) => (JoinType::Full, c),
                 J::Semi(_) | J::LeftSemi(_) | J::RightSemi(_) => return Err(SqlError::unsupported("SEMI JOIN", pos)),
                 J::Anti(_) | J::LeftAnti(_) | J::RightAnti(_) => return Err(SqlError::unsupported("ANTI JOIN", pos)),
                 J::CrossApply | J::OuterApply => return Err(SqlError::unsupported("APPLY", pos)),
                 J::AsOf { .. } => return Err(SqlError::unsupported("ASOF JOIN", pos)),
                 _ => return Err(SqlError::unsupported("this kind of join", pos)),
             };
-            if kind == JoinKind::LeftOuter {
-                for &r in &right_rels {
-                    for c in self.rels[r].columns.iter_mut() {
-                        c.nullable = true;
-                    }
-                }
-                for c in right_cols.iter_mut() {
-                    c.nullable = true;
-                }
-            }
-            let (residual, merged) = match constraint {
+            let (conditions, merged) = match constraint {
                 ast::JoinConstraint::On(e) => {
                     let mut rels_here = item_rels.clone();
                     rels_here.extend(&right_rels);
@@ -108,9 +158,10 @@ impl FromBuilder<'_> {
                         columns: visible.iter().chain(right_cols.iter()).cloned().collect(),
                     };
                     let mut binder = Binder::new(&scope, "JOIN conditions");
+                    binder.outer = self.outer;
                     let cond = binder.condition(e, "JOIN/ON")?;
-                    let mut cols = std::mem::take(&mut visible);
-                    cols.extend(right_cols);
+                    let mut cols = padded(std::mem::take(&mut visible), ty.pads_left());
+                    cols.extend(padded(right_cols, ty.pads_right()));
                     (vec![cond], cols)
                 }
                 ast::JoinConstraint::Using(names) => {
@@ -121,7 +172,7 @@ impl FromBuilder<'_> {
                             _ => Err(SqlError::unsupported(format!("USING column {n}"), pos)),
                         })
                         .collect::<Result<Vec<_>>>()?;
-                    using(kind, std::mem::take(&mut visible), right_cols, &names)?
+                    using(ty, std::mem::take(&mut visible), right_cols, &names)?
                 }
                 ast::JoinConstraint::Natural => {
                     let names: Vec<(String, Option<Position>)> = visible
@@ -129,7 +180,7 @@ impl FromBuilder<'_> {
                         .filter(|l| right_cols.iter().any(|r| r.name == l.name))
                         .map(|l| (l.name.clone(), pos))
                         .collect();
-                    using(kind, std::mem::take(&mut visible), right_cols, &names)?
+                    using(ty, std::mem::take(&mut visible), right_cols, &names)?
                 }
                 ast::JoinConstraint::None => {
                     if !matches!(j.join_operator, J::CrossJoin(_)) {
@@ -140,35 +191,65 @@ impl FromBuilder<'_> {
                     (Vec::new(), cols)
                 }
             };
+            // Qualified references to a null-extended side see NULLs too.
+            let mut padded_rels: Vec<usize> = Vec::new();
+            if ty.pads_left() {
+                padded_rels.extend(&item_rels);
+            }
+            if ty.pads_right() {
+                padded_rels.extend(&right_rels);
+            }
+            for r in padded_rels {
+                self.rels[r].columns.iter_mut().for_each(|c| c.nullable = true);
+            }
             visible = merged;
-            plan = join(kind, plan, right, residual);
+            plan = join_node(ty, plan, right, conditions, base, right_offset);
             item_rels.extend(right_rels);
         }
         Ok((plan, visible, item_rels))
     }
 
-    /// A table, a view or a parenthesised join.
+    /// A table, a view, a `WITH` query, a derived table or a parenthesised
+    /// join, whose first column is FROM-row column `offset`.
     fn factor(&mut self, f: &ast::TableFactor, offset: usize) -> Result<(Plan, Vec<ScopeColumn>)> {
         let pos = pos_of(f);
         match f {
-            ast::TableFactor::Table { name, alias, args, with_hints, version, partitions, sample, index_hints, with_ordinality, json_path } => {
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args,
+                with_hints,
+                version,
+                partitions,
+                sample,
+                index_hints,
+                with_ordinality,
+                json_path,
+            } => {
                 if args.is_some() {
                     return Err(SqlError::unsupported("table functions", pos));
                 }
-                if !with_hints.is_empty() || version.is_some() || !partitions.is_empty() || sample.is_some() || !index_hints.is_empty() || *with_ordinality || json_path.is_some() {
+                if !with_hints.is_empty()
+                    || version.is_some()
+                    || !partitions.is_empty()
+                    || sample.is_some()
+                    || !index_hints.is_empty()
+                    || *with_ordinality
+                    || json_path.is_some()
+                {
                     return Err(SqlError::unsupported(format!("table reference {f}"), pos));
                 }
                 let obj = object_name(name)?;
-                let (get, cols) = if let Some(t) = self.catalog.table(&obj) {
-                    (
-                        Get { id: t.id, name: t.name.clone(), types: t.columns.iter().map(|c| c.ty).collect() },
-                        (t.columns.clone(), t.primary_key.clone()),
-                    )
+                // A WITH query's name hides a table's, unless qualified.
+                let with_query = if name.0.len() == 1 { self.catalog.common_table(&obj) } else { None };
+                let (plan, columns, primary_key) = if let Some(q) = with_query {
+                    (q.plan.clone(), q.columns.clone(), Vec::new())
+                } else if let Some(t) = self.catalog.table(&obj) {
+                    let get = Get { id: t.id, name: t.name.clone(), types: t.columns.iter().map(|c| c.ty).collect() };
+                    (Plan::Get(get), t.columns.clone(), t.primary_key.clone())
                 } else if let Some(v) = self.catalog.view(&obj) {
-                    (
-                        Get { id: v.id, name: v.name.clone(), types: v.columns.iter().map(|c| c.ty).collect() },
-                        (v.columns.clone(), Vec::new()),
-                    )
+                    let get = Get { id: v.id, name: v.name.clone(), types: v.columns.iter().map(|c| c.ty).collect() };
+                    (Plan::Get(get), v.columns.clone(), Vec::new())
                 } else {
                     return Err(SqlError::new(
                         ErrorKind::UndefinedTable,
@@ -176,47 +257,24 @@ impl FromBuilder<'_> {
                         pos_of(name).or(pos),
                     ));
                 };
-                let (columns, primary_key) = cols;
-                let mut columns: Vec<Column> = columns;
-                let aliased = alias.is_some().then(|| obj.clone());
-                let rel_name = match alias {
-                    Some(a) => {
-                        if a.columns.len() > columns.len() {
-                            return Err(SqlError::new(
-                                ErrorKind::Other,
-                                format!(
-                                    "table \"{}\" has {} columns available but {} columns specified",
-                                    fold_ident(&a.name),
-                                    columns.len(),
-                                    a.columns.len()
-                                ),
-                                pos,
-                            ));
-                        }
-                        for (c, ac) in columns.iter_mut().zip(&a.columns) {
-                            if ac.data_type.is_some() {
-                                return Err(SqlError::unsupported("column types in a table alias", pos));
-                            }
-                            c.name = fold_ident(&ac.name);
-                        }
-                        fold_ident(&a.name)
-                    }
-                    None => obj.clone(),
-                };
-                if self.rels.iter().any(|r| r.name == rel_name) {
-                    return Err(SqlError::new(
-                        ErrorKind::Other,
-                        format!("table name \"{rel_name}\" specified more than once"),
-                        pos,
-                    ));
+                let cols = self.add_rel(&obj, alias.as_ref(), columns, primary_key, offset, pos)?;
+                Ok((plan, cols))
+            }
+            ast::TableFactor::Derived { lateral, subquery, alias, sample } => {
+                if *lateral {
+                    return Err(SqlError::unsupported("LATERAL", pos));
                 }
-                let scope_cols: Vec<ScopeColumn> = columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| ScopeColumn { name: c.name.clone(), expr: Expr::Column(offset + i), ty: c.ty, nullable: c.nullable })
-                    .collect();
-                self.rels.push(Rel { name: rel_name, columns: scope_cols.clone(), primary_key, offset, aliased });
-                Ok((Plan::Get(get), scope_cols))
+                if sample.is_some() {
+                    return Err(SqlError::unsupported(format!("table reference {f}"), pos));
+                }
+                let Some(alias) = alias else {
+                    return Err(SqlError::new(ErrorKind::Syntax, "subquery in FROM must have an alias", pos)
+                        .with_hint("For example, FROM (SELECT ...) [AS] foo."));
+                };
+                let query = plan_query_in(subquery, self.catalog, true, self.outer)?;
+                let name = fold_ident(&alias.name);
+                let cols = self.add_rel(&name, Some(alias), query.columns, Vec::new(), offset, pos)?;
+                Ok((query.plan, cols))
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias } => {
                 if alias.is_some() {
@@ -225,12 +283,69 @@ impl FromBuilder<'_> {
                 let (plan, cols, _) = self.table_with_joins(table_with_joins, offset, None)?;
                 Ok((plan, cols))
             }
-            ast::TableFactor::Derived { .. } => Err(SqlError::unsupported("subqueries", pos)),
-            ast::TableFactor::Function { .. } | ast::TableFactor::TableFunction { .. } | ast::TableFactor::UNNEST { .. } => {
-                Err(SqlError::unsupported("table functions", pos))
-            }
+            ast::TableFactor::Function { .. }
+            | ast::TableFactor::TableFunction { .. }
+            | ast::TableFactor::UNNEST { .. } => Err(SqlError::unsupported("table functions", pos)),
             other => Err(SqlError::unsupported(format!("FROM item {other}"), pos)),
         }
+    }
+
+    /// Registers a relation called `object` (or by `alias`, whose column
+    /// list renames its first columns) with `columns`, from FROM-row
+    /// column `offset`; returns its columns as the scope sees them.
+    fn add_rel(
+        &mut self,
+        object: &str,
+        alias: Option<&ast::TableAlias>,
+        mut columns: Vec<Column>,
+        primary_key: Vec<usize>,
+        offset: usize,
+        pos: Option<Position>,
+    ) -> Result<Vec<ScopeColumn>> {
+        let rel_name = match alias {
+            Some(a) => {
+                let name = fold_ident(&a.name);
+                if a.columns.len() > columns.len() {
+                    return Err(SqlError::new(
+                        ErrorKind::Other,
+                        format!(
+                            "table \"{name}\" has {} columns available but {} columns specified",
+                            columns.len(),
+                            a.columns.len()
+                        ),
+                        pos,
+                    ));
+                }
+                for (c, ac) in columns.iter_mut().zip(&a.columns) {
+                    if ac.data_type.is_some() {
+                        return Err(SqlError::unsupported("column types in a table alias", pos));
+                    }
+                    c.name = fold_ident(&ac.name);
+                }
+                name
+            }
+            None => object.to_string(),
+        };
+        if self.rels.iter().any(|r| r.name == rel_name) {
+            return Err(SqlError::new(
+                ErrorKind::Other,
+                format!("table name \"{rel_name}\" specified more than once"),
+                pos,
+            ));
+        }
+        let scope_cols: Vec<ScopeColumn> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ScopeColumn {
+                name: c.name.clone(),
+                expr: Expr::Column(offset + i),
+                ty: c.ty,
+                nullable: c.nullable,
+            })
+            .collect();
+        let aliased = (alias.is_some() && rel_name != object).then(|| object.to_string());
+        self.rels.push(Rel { name: rel_name, columns: scope_cols.clone(), primary_key, offset, aliased });
+        Ok(scope_cols)
     }
 }
 
@@ -238,16 +353,52 @@ fn join(kind: JoinKind, left: Plan, right: Plan, residual: Vec<Expr>) -> Plan {
     Plan::Join(Join { kind, left: Box::new(left), right: Box::new(right), equi: Vec::new(), residual })
 }
 
-/// `JOIN ... USING (names)`: the equality conditions and the merged
-/// visible columns (merged first, then the rest of the left, then the rest
-/// of the right, as PostgreSQL orders them).
+/// The join of `left` (from FROM-row column `base`) and `right` (from
+/// `split`) under `conditions` over FROM-row columns.
+fn join_node(ty: JoinType, left: Plan, right: Plan, conditions: Vec<Expr>, base: usize, split: usize) -> Plan {
+    let la = split - base;
+    let ra = right.arity();
+    let rebase = |mut e: Expr, f: &dyn Fn(usize) -> usize| {
+        e.map_columns(&mut |c| f(c - base));
+        e
+    };
+    match ty {
+        JoinType::Inner | JoinType::Left | JoinType::Full => {
+            let kind = match ty {
+                JoinType::Inner => JoinKind::Inner,
+                JoinType::Left => JoinKind::LeftOuter,
+                _ => JoinKind::FullOuter,
+            };
+            join(kind, left, right, conditions.into_iter().map(|e| rebase(e, &|c| c)).collect())
+        }
+        JoinType::Right => {
+            // The right input first: its columns, then the left's.
+            let swapped = |c: usize| if c < la { ra + c } else { c - la };
+            let residual = conditions.into_iter().map(|e| rebase(e, &swapped)).collect();
+            let exprs = (0..la).map(|c| Expr::Column(ra + c)).chain((0..ra).map(Expr::Column)).collect();
+            Plan::Map(Map { input: Box::new(join(JoinKind::LeftOuter, right, left, residual)), exprs })
+        }
+    }
+}
+
+/// `columns`, all nullable when `pad` (their side is null-extended).
+fn padded(mut columns: Vec<ScopeColumn>, pad: bool) -> Vec<ScopeColumn> {
+    if pad {
+        columns.iter_mut().for_each(|c| c.nullable = true);
+    }
+    columns
+}
+
+/// `JOIN ... USING (names)`: the equality conditions and the visible
+/// columns: the merged ones first, then the rest of the left, then the
+/// rest of the right, as PostgreSQL orders them.
 fn using(
-    kind: JoinKind,
+    ty: JoinType,
     left: Vec<ScopeColumn>,
     right: Vec<ScopeColumn>,
     names: &[(String, Option<Position>)],
 ) -> Result<(Vec<Expr>, Vec<ScopeColumn>)> {
-    let mut residual = Vec::new();
+    let mut conditions = Vec::new();
     let mut merged = Vec::new();
     let mut used_left = Vec::new();
     let mut used_right = Vec::new();
@@ -281,20 +432,32 @@ fn using(
         let ct = types::common_type(&[(l.ty, *pos), (r.ty, *pos)], "JOIN/USING")?;
         let lt = coerce::implicit(Typed::new(l.expr.clone(), l.ty), ct, *pos)?;
         let rt = coerce::implicit(Typed::new(r.expr.clone(), r.ty), ct, *pos)?;
-        let cond = coerce::comparison(BinaryFunc::Eq, "=", lt.clone(), rt, *pos)?;
-        residual.push(cond.expr);
-        let nullable = match kind {
-            JoinKind::Inner => false,
-            JoinKind::LeftOuter => l.nullable,
+        let cond = coerce::comparison(BinaryFunc::Eq, "=", lt.clone(), rt.clone(), *pos)?;
+        conditions.push(cond.expr);
+        let (expr, nullable) = match ty {
+            // Equal and non-NULL in every row: either will do; PostgreSQL
+            // prefers one that needs no conversion.
+            JoinType::Inner if lt.expr != l.expr && rt.expr == r.expr => (rt.expr, false),
+            JoinType::Inner => (lt.expr, false),
+            JoinType::Left => (lt.expr, l.nullable),
+            JoinType::Right => (rt.expr, r.nullable),
+            // An unmatched row of either side shows its own value.
+            JoinType::Full => (
+                Expr::Variadic { func: VariadicFunc::Coalesce, args: vec![lt.expr, rt.expr] },
+                l.nullable || r.nullable,
+            ),
         };
-        merged.push(ScopeColumn { name: name.clone(), expr: lt.expr, ty: ct, nullable });
+        merged.push(ScopeColumn { name: name.clone(), expr, ty: ct, nullable });
         used_left.push(li);
         used_right.push(ri);
     }
+    let rest = |cols: Vec<ScopeColumn>, used: &[usize], pad: bool| {
+        padded(cols.into_iter().enumerate().filter(|(i, _)| !used.contains(i)).map(|(_, c)| c).collect(), pad)
+    };
     let mut cols = merged;
-    cols.extend(left.into_iter().enumerate().filter(|(i, _)| !used_left.contains(i)).map(|(_, c)| c));
-    cols.extend(right.into_iter().enumerate().filter(|(i, _)| !used_right.contains(i)).map(|(_, c)| c));
-    Ok((residual, cols))
+    cols.extend(rest(left, &used_left, ty.pads_left()));
+    cols.extend(rest(right, &used_right, ty.pads_right()));
+    Ok((conditions, cols))
 }
 
 /// A table or view name, case-folded; only unqualified names (or names in

@@ -12,13 +12,17 @@
 #![deny(missing_docs)]
 
 mod coerce;
+mod cte;
 pub mod error;
 mod expr;
 mod from;
+mod func;
 mod parse;
 mod scope;
 mod select;
+mod setop;
 mod stmt;
+mod subquery;
 mod types;
 
 pub use error::{ErrorKind, Position, SqlError};
@@ -32,6 +36,13 @@ pub trait Catalog {
     fn table(&self, name: &str) -> Option<&TableDef>;
     /// The materialized view called `name`.
     fn view(&self, name: &str) -> Option<&ViewDef>;
+    /// The query a `WITH` clause enclosing the part of a statement being
+    /// planned names `name` (planned, as a relation). The front end layers
+    /// these over the catalog while it plans a query; a catalog of stored
+    /// objects has none.
+    fn common_table(&self, _name: &str) -> Option<&Query> {
+        None
+    }
 }
 
 /// One statement of a script, with its own text.

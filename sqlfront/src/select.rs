@@ -1,10 +1,17 @@
 //! Planning SELECT: WHERE, GROUP BY (with PostgreSQL's name resolution and
 //! the primary-key functional dependency rule), aggregates, HAVING,
-//! DISTINCT, the select list, ORDER BY / LIMIT / OFFSET.
+//! DISTINCT, DISTINCT ON, the select list, ORDER BY / LIMIT / OFFSET.
+//!
+//! A one-shot SELECT returns its ORDER BY keys, LIMIT and OFFSET for the
+//! caller to apply to the result. In a view's query (and wherever a query's
+//! result is a relation: `for_view`), `ORDER BY … LIMIT/OFFSET` becomes a
+//! `TopK` over the whole result and an ORDER BY without them is dropped (a
+//! view is a set). `DISTINCT ON (…)` is always a `TopK` keeping the first
+//! row of each group.
 
 use freshet_engine::catalog::Column;
 use freshet_engine::expr::{Expr, UnaryFunc};
-use freshet_engine::plan::{Aggregate, AggregateFunc, Distinct, Filter, Map, Plan, Reduce};
+use freshet_engine::plan::{Aggregate, AggregateFunc, Distinct, Filter, Map, Plan, Reduce, SortColumn, TopK};
 use freshet_engine::value::{DataType, Value};
 use sqlparser::ast;
 
@@ -13,16 +20,36 @@ use crate::error::{ErrorKind, Position, Result, SqlError};
 use crate::expr::{fold_ident, pos_of, Binder, AGG_BASE};
 use crate::from::plan_from;
 use crate::scope::Scope;
+use crate::subquery::{Level, Outer, SUBQ_BASE};
 use crate::types::sql_type;
 use crate::{Catalog, Query, SortKey};
 
-/// Plans a query. `for_view`: a materialized view's query (ORDER BY is
-/// checked but not kept, LIMIT/OFFSET refused).
+/// Plans a query. `for_view`: a materialized view's query, or any query
+/// whose result is a relation rather than rows to show: ORDER BY is
+/// checked, and kept only as a `TopK` when there is a LIMIT or OFFSET; the
+/// result has no hidden columns, sort keys, limit or offset.
 pub(crate) fn plan_query(q: &ast::Query, catalog: &dyn Catalog, for_view: bool) -> Result<Query> {
+    plan_query_in(q, catalog, for_view, None)
+}
+
+/// [`plan_query`] for a query nested in `outer` (a subquery in an
+/// expression), whose names resolve in `outer` when not in its own FROM.
+pub(crate) fn plan_query_in(
+    q: &ast::Query,
+    catalog: &dyn Catalog,
+    for_view: bool,
+    outer: Option<&Outer<'_>>,
+) -> Result<Query> {
     let pos = pos_of(q);
-    if q.with.is_some() {
-        return Err(SqlError::unsupported("WITH", pos));
-    }
+    // The queries of a WITH clause are visible by name in the rest.
+    let with_catalog;
+    let catalog: &dyn Catalog = match &q.with {
+        Some(w) => {
+            with_catalog = crate::cte::plan_with(w, catalog)?;
+            &with_catalog
+        }
+        None => catalog,
+    };
     if q.fetch.is_some() {
         return Err(SqlError::unsupported("FETCH", pos));
     }
@@ -32,20 +59,19 @@ pub(crate) fn plan_query(q: &ast::Query, catalog: &dyn Catalog, for_view: bool) 
     if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty() {
         return Err(SqlError::unsupported(format!("query clause in {q}"), pos));
     }
+    // A parenthesised query with nothing added is that query (with its own
+    // ORDER BY and LIMIT); a set operation is planned by `setop`.
+    if let (ast::SetExpr::Query(inner), None, None) = (q.body.as_ref(), &q.order_by, &q.limit_clause) {
+        return plan_query_in(inner, catalog, for_view, outer);
+    }
     let select = match q.body.as_ref() {
-        ast::SetExpr::Select(s) => s,
-        ast::SetExpr::SetOperation { op, .. } => {
-            return Err(SqlError::unsupported(op.to_string(), pos));
-        }
+        ast::SetExpr::Select(s) => Some(s),
+        ast::SetExpr::SetOperation { .. } | ast::SetExpr::Query(_) => None,
         ast::SetExpr::Values(_) => return Err(SqlError::unsupported("VALUES lists", pos)),
-        ast::SetExpr::Query(_) => return Err(SqlError::unsupported("parenthesized queries", pos)),
         other => return Err(SqlError::unsupported(format!("query {other}"), pos)),
     };
     let (limit, offset) = limits(q.limit_clause.as_ref())?;
-    if for_view && (limit.is_some() || offset.is_some()) {
-        let what = if limit.is_some() { "LIMIT" } else { "OFFSET" };
-        return Err(SqlError::unsupported(format!("{what} in materialized views"), q.limit_clause.as_ref().and_then(pos_of)));
-    }
+    let offset = offset.filter(|&o| !for_view || o > 0);
     let order_by: &[ast::OrderByExpr] = match &q.order_by {
         None => &[],
         Some(ob) => match &ob.kind {
@@ -58,10 +84,37 @@ pub(crate) fn plan_query(q: &ast::Query, catalog: &dyn Catalog, for_view: bool) 
             ast::OrderByKind::All(_) => return Err(SqlError::unsupported("ORDER BY ALL", pos)),
         },
     };
-    let mut query = plan_select(select, order_by, catalog, for_view)?;
+    let unordered = for_view && limit.is_none() && offset.is_none();
+    let mut query = match select {
+        Some(select) => plan_select(select, order_by, catalog, unordered, outer, false)?,
+        None => crate::setop::plan_set_query(&q.body, order_by, catalog, outer)?,
+    };
     query.limit = limit;
     query.offset = offset;
-    Ok(query)
+    Ok(if for_view { as_relation(query) } else { query })
+}
+
+/// A planned query as a relation: its ORDER BY with LIMIT/OFFSET as a
+/// `TopK` over the whole result, its hidden sort columns dropped.
+pub(crate) fn as_relation(mut q: Query) -> Query {
+    if q.limit.is_some() || q.offset.is_some() {
+        q.plan = Plan::TopK(TopK {
+            input: Box::new(q.plan),
+            group_key: Vec::new(),
+            order: q.order_by.iter().map(sort_column).collect(),
+            limit: q.limit,
+            offset: q.offset.unwrap_or(0),
+        });
+    }
+    if q.hidden > 0 {
+        let visible = q.plan.arity() - q.hidden;
+        q.plan = Plan::Map(Map { input: Box::new(q.plan), exprs: (0..visible).map(Expr::Column).collect() });
+    }
+    Query { order_by: Vec::new(), hidden: 0, limit: None, offset: None, ..q }
+}
+
+fn sort_column(k: &SortKey) -> SortColumn {
+    SortColumn { column: k.column, descending: k.descending, nulls_first: k.nulls_first }
 }
 
 /// LIMIT and OFFSET: integer constants (NULL / ALL mean none).
@@ -135,21 +188,30 @@ struct BoundTarget {
     refs: Vec<(usize, Option<Position>)>,
 }
 
-fn plan_select(
+/// Plans a SELECT. `unordered`: its rows' order does not matter (a view
+/// without LIMIT/OFFSET), so ORDER BY is checked but not kept.
+/// `keep_unknown`: an input of a set operation, whose untyped literals in
+/// the select list stay `Unknown` (the set operation types them) unless
+/// DISTINCT or GROUP BY needs their type.
+pub(crate) fn plan_select(
     select: &ast::Select,
     order_by: &[ast::OrderByExpr],
     catalog: &dyn Catalog,
-    for_view: bool,
+    unordered: bool,
+    outer: Option<&Outer<'_>>,
+    keep_unknown: bool,
 ) -> Result<Query> {
+    let level = Level::new(catalog, outer);
     let spos = Position::from_span(select.select_token.0.span);
     reject_select_extras(select, spos)?;
-    let from = plan_from(&select.from, catalog)?;
+    let from = plan_from(&select.from, catalog, outer)?;
     let scope = &from.scope;
     let mut plan = from.plan;
     if let Some(w) = &select.selection {
         let mut b = Binder::new(scope, "WHERE");
+        b.level = Some(&level);
         let cond = b.condition(w, "WHERE")?;
-        plan = Plan::Filter(Filter { input: Box::new(plan), predicates: vec![cond] });
+        plan = level.attach_filter(plan, cond)?;
     }
 
     // The select list, with `*` expanded.
@@ -235,12 +297,13 @@ fn plan_select(
 
     // The select list, HAVING and ORDER BY, aggregates allowed.
     let mut b = Binder::new(scope, "");
+    b.level = Some(&level);
     b.no_aggs_in = None;
     let mut bound: Vec<BoundTarget> = Vec::with_capacity(targets.len());
     for (t, name, _) in &targets {
         b.refs.clear();
         let value = bind_target(&mut b, t)?;
-        let value = coerce::resolve_unknown(value);
+        let value = if keep_unknown { value } else { coerce::resolve_unknown(value) };
         let refs = match t {
             Target::Ast(_) => std::mem::take(&mut b.refs),
             Target::Direct(_) => {
@@ -259,10 +322,10 @@ fn plan_select(
         }
         None => None,
     };
-    let distinct = match &select.distinct {
-        None | Some(ast::Distinct::All) => false,
-        Some(ast::Distinct::Distinct) => true,
-        Some(ast::Distinct::On(_)) => return Err(SqlError::unsupported("DISTINCT ON", spos)),
+    let (distinct, distinct_on) = match &select.distinct {
+        None | Some(ast::Distinct::All) => (false, None),
+        Some(ast::Distinct::Distinct) => (true, None),
+        Some(ast::Distinct::On(on)) => (false, Some(on)),
     };
     let mut sort_keys = Vec::new();
     let mut hidden: Vec<BoundTarget> = Vec::new();
@@ -277,57 +340,28 @@ fn plan_select(
             Some(ast::OrderBySort::Using(_)) => return Err(SqlError::unsupported("ORDER BY ... USING", opos)),
         };
         let nulls_first = o.options.nulls_first.unwrap_or(descending);
-        let column = match &o.expr {
-            ast::Expr::Value(v) if matches!(&v.value, ast::Value::Number(n, _) if n.bytes().all(|c| c.is_ascii_digit())) => {
-                let ast::Value::Number(n, _) = &v.value else { unreachable!("matched above") };
-                n.parse::<usize>().ok().filter(|i| *i >= 1 && *i <= bound.len()).map(|i| i - 1).ok_or_else(|| {
-                    SqlError::new(ErrorKind::Other, format!("ORDER BY position {n} is not in select list"), opos)
-                })?
-            }
-            e => {
-                let by_name = match e {
-                    ast::Expr::Identifier(id) => {
-                        let name = fold_ident(id);
-                        let hits: Vec<usize> = bound.iter().enumerate().filter(|(_, t)| t.name == name).map(|(i, _)| i).collect();
-                        if hits.iter().any(|&h| bound[h].value != bound[hits[0]].value) {
-                            return Err(SqlError::new(ErrorKind::Ambiguous, format!("ORDER BY \"{name}\" is ambiguous"), opos));
-                        }
-                        hits.first().copied()
-                    }
-                    _ => None,
-                };
-                match by_name {
-                    Some(i) => i,
-                    None => {
-                        b.refs.clear();
-                        let v = coerce::resolve_unknown(b.bind(e)?);
-                        let refs = std::mem::take(&mut b.refs);
-                        match bound.iter().position(|t| t.value.expr == v.expr) {
-                            Some(i) => i,
-                            None => {
-                                if distinct {
-                                    return Err(SqlError::new(
-                                        ErrorKind::Other,
-                                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
-                                        opos,
-                                    ));
-                                }
-                                hidden.push(BoundTarget { name: String::new(), value: v, refs });
-                                bound.len() + hidden.len() - 1
-                            }
-                        }
-                    }
-                }
-            }
-        };
-        sort_keys.push(SortKey { column, descending, nulls_first });
+        let column = sort_target(&mut b, &bound, &mut hidden, &o.expr, "ORDER BY", distinct)?;
+        // A key repeating an earlier one's target never decides anything;
+        // PostgreSQL drops it (which matters to the DISTINCT ON check).
+        if !sort_keys.iter().any(|k: &SortKey| k.column == column) {
+            sort_keys.push(SortKey { column, descending, nulls_first });
+        }
+    }
+    // DISTINCT ON: the targets, with their positions.
+    let mut on_columns: Vec<(usize, Option<Position>)> = Vec::new();
+    for e in distinct_on.into_iter().flatten() {
+        let column = sort_target(&mut b, &bound, &mut hidden, e, "DISTINCT ON", false)?;
+        on_columns.push((column, pos_of(e)));
+    }
+    if distinct_on.is_some() {
+        sort_keys = distinct_on_order(sort_keys, &on_columns)?;
     }
     let aggs = std::mem::take(&mut b.aggs);
 
     let grouped = !keys.is_empty() || !aggs.is_empty() || having.is_some();
     let n_visible = bound.len();
     let mut all: Vec<BoundTarget> = bound;
-    if !for_view {
+    if !unordered || distinct_on.is_some() {
         all.extend(hidden);
     } else {
         sort_keys.clear();
@@ -357,6 +391,7 @@ fn plan_select(
             Some((c, refs)) => Some(g.rewrite_checked(&c, &refs)?),
             None => None,
         };
+        level.regroup(&mut |e| g.rewrite(e), scope)?;
         let nk = g.keys.len();
         let key_nullable: Vec<bool> = g.keys.iter().map(|k| coerce::nullable(k, &|c| scope.nullable(c))).collect();
         let mut aggs = aggs;
@@ -378,8 +413,10 @@ fn plan_select(
                 _ => true,
             })
             .collect();
-        let remap = |e: &mut Expr| e.map_columns(&mut |c| if c >= AGG_BASE { nk + (c - AGG_BASE) } else { c });
+        let remap = |e: &mut Expr| e.map_columns(&mut |c| if (AGG_BASE..SUBQ_BASE).contains(&c) { nk + (c - AGG_BASE) } else { c });
         plan = Plan::Reduce(Reduce { input: Box::new(plan), group_key, aggregates: aggs });
+        let mut having = having;
+        plan = level.attach(plan, out.iter_mut().chain(having.iter_mut()), &remap)?;
         if let Some(mut h) = having {
             remap(&mut h);
             plan = Plan::Filter(Filter { input: Box::new(plan), predicates: vec![h] });
@@ -394,8 +431,13 @@ fn plan_select(
             .collect();
         output_nullable = exprs.iter().map(|e| coerce::nullable(e, &input_nullable)).collect();
     } else {
-        exprs = all.iter().map(|t| t.value.expr.clone()).collect();
+        let mut values: Vec<Expr> = all.iter().map(|t| t.value.expr.clone()).collect();
+        plan = level.attach(plan, values.iter_mut(), &|_| {})?;
+        exprs = values;
         output_nullable = exprs.iter().map(|e| coerce::nullable(e, &|c| scope.nullable(c))).collect();
+    }
+    if distinct || distinct_on.is_some() || !group_items.is_empty() {
+        all.iter_mut().for_each(|t| t.value.ty = coerce::resolve_unknown(t.value.clone()).ty);
     }
     let columns: Vec<Column> = all[..n_visible]
         .iter()
@@ -408,7 +450,101 @@ fn plan_select(
         let types: Vec<DataType> = all.iter().map(|t| t.value.ty).collect();
         plan = plan_distinct(plan, &types);
     }
+    if distinct_on.is_some() {
+        let on: Vec<usize> = on_columns.iter().map(|(c, _)| *c).collect();
+        let group_key = on.iter().map(|&c| group_key_of(c, all[c].value.ty)).collect();
+        // Within a group the DISTINCT ON values are SQL-equal: the other
+        // keys decide which row is first.
+        let order = sort_keys.iter().filter(|k| !on.contains(&k.column)).map(sort_column).collect();
+        plan = Plan::TopK(TopK { input: Box::new(plan), group_key, order, limit: Some(1), offset: 0 });
+    }
     Ok(Query { plan, columns, order_by: sort_keys, hidden: hidden_count, limit: None, offset: None })
+}
+
+/// Resolves an ORDER BY or DISTINCT ON item (`clause`) to a target column
+/// as PostgreSQL does: a select-list position, an output column name,
+/// else an expression over the FROM row, which reuses an equal target
+/// (visible or hidden) or becomes a new hidden one. `distinct`: a SELECT
+/// DISTINCT, where a new hidden target is an error.
+fn sort_target(
+    b: &mut Binder<'_>,
+    bound: &[BoundTarget],
+    hidden: &mut Vec<BoundTarget>,
+    e: &ast::Expr,
+    clause: &str,
+    distinct: bool,
+) -> Result<usize> {
+    let pos = pos_of(e);
+    if let ast::Expr::Value(v) = e {
+        if let ast::Value::Number(n, _) = &v.value {
+            if n.bytes().all(|c| c.is_ascii_digit()) {
+                return n.parse::<usize>().ok().filter(|i| *i >= 1 && *i <= bound.len()).map(|i| i - 1).ok_or_else(
+                    || SqlError::new(ErrorKind::Other, format!("{clause} position {n} is not in select list"), pos),
+                );
+            }
+        }
+    }
+    if let ast::Expr::Identifier(id) = e {
+        let name = fold_ident(id);
+        let hits: Vec<usize> = bound.iter().enumerate().filter(|(_, t)| t.name == name).map(|(i, _)| i).collect();
+        if hits.iter().any(|&h| bound[h].value != bound[hits[0]].value) {
+            return Err(SqlError::new(ErrorKind::Ambiguous, format!("{clause} \"{name}\" is ambiguous"), pos));
+        }
+        if let Some(&i) = hits.first() {
+            return Ok(i);
+        }
+    }
+    b.refs.clear();
+    let v = coerce::resolve_unknown(b.bind(e)?);
+    let refs = std::mem::take(&mut b.refs);
+    if let Some(i) = bound.iter().chain(hidden.iter()).position(|t| t.value.expr == v.expr) {
+        return Ok(i);
+    }
+    if distinct {
+        return Err(SqlError::new(
+            ErrorKind::Other,
+            "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+            pos,
+        ));
+    }
+    hidden.push(BoundTarget { name: String::new(), value: v, refs });
+    Ok(bound.len() + hidden.len() - 1)
+}
+
+/// The order of a DISTINCT ON query: its ORDER BY, which must start with
+/// the DISTINCT ON targets (in any order), followed by any DISTINCT ON
+/// target it lacks, ascending (PostgreSQL's rule and its error).
+fn distinct_on_order(mut keys: Vec<SortKey>, on: &[(usize, Option<Position>)]) -> Result<Vec<SortKey>> {
+    let mismatch = |pos| SqlError::new(ErrorKind::Other, "SELECT DISTINCT ON expressions must match initial ORDER BY expressions", pos);
+    let mut skipped = false;
+    for k in &keys {
+        match on.iter().find(|(c, _)| *c == k.column) {
+            Some((_, pos)) if skipped => return Err(mismatch(*pos)),
+            Some(_) => {}
+            None => skipped = true,
+        }
+    }
+    for &(c, pos) in on {
+        if keys.iter().any(|k| k.column == c) {
+            continue;
+        }
+        if skipped {
+            return Err(mismatch(pos));
+        }
+        keys.push(SortKey { column: c, descending: false, nulls_first: false });
+    }
+    Ok(keys)
+}
+
+/// The `TopK` group key for target column `c` of type `ty`: the value, or
+/// its normalized form where SQL-equal values can differ (as for GROUP BY),
+/// so DISTINCT ON merges what PostgreSQL merges.
+fn group_key_of(c: usize, ty: DataType) -> Expr {
+    if needs_normalizing(ty) {
+        normalized(Expr::Column(c), ty)
+    } else {
+        Expr::Column(c)
+    }
 }
 
 /// Whether values of type `ty` that SQL comparison deems equal can differ
@@ -417,13 +553,17 @@ fn plan_select(
 /// `30 days`) and `bpchar` without a length (`'a '`, `'a  '`). Grouping
 /// by such a key must merge them, as PostgreSQL does. A `numeric(p,s)`
 /// has one scale and a `char(n)` one length, so they are exact.
-fn needs_normalizing(ty: DataType) -> bool {
-    matches!(ty, DataType::Numeric(None) | DataType::Float8 | DataType::Interval | DataType::Bpchar)
+pub(crate) fn needs_normalizing(ty: DataType) -> bool {
+    match ty {
+        // Arrays compare element by element.
+        DataType::Array(element) => needs_normalizing(*element),
+        ty => matches!(ty, DataType::Numeric(None) | DataType::Float8 | DataType::Interval | DataType::Bpchar),
+    }
 }
 
 /// The grouping key for `e` of type `ty` (see [`needs_normalizing`]): one
 /// value per class of SQL-equal values.
-fn normalized(e: Expr, ty: DataType) -> Expr {
+pub(crate) fn normalized(e: Expr, ty: DataType) -> Expr {
     match ty {
         DataType::Bpchar => e.call_unary(UnaryFunc::CharToText),
         _ => e.call_unary(UnaryFunc::KeyNormalize),
@@ -433,7 +573,7 @@ fn normalized(e: Expr, ty: DataType) -> Expr {
 /// The member of a group's class of SQL-equal key values shown for the
 /// group: the least in the total order (one of the answers PostgreSQL
 /// gives, as it shows whichever member it met first).
-fn min_repr(e: Expr, ty: DataType) -> Aggregate {
+pub(crate) fn min_repr(e: Expr, ty: DataType) -> Aggregate {
     Aggregate { func: AggregateFunc::MinRepr, expr: e, input_type: ty, distinct: false }
 }
 
@@ -442,7 +582,7 @@ fn min_repr(e: Expr, ty: DataType) -> Aggregate {
 /// keyed by the normalized values, showing each class of rows by its
 /// least member (`min_repr`, chosen jointly over those columns, so the row
 /// shown is one of the input's).
-fn plan_distinct(input: Plan, types: &[DataType]) -> Plan {
+pub(crate) fn plan_distinct(input: Plan, types: &[DataType]) -> Plan {
     if !types.iter().any(|t| needs_normalizing(*t)) {
         return Plan::Distinct(Distinct { input: Box::new(input) });
     }
@@ -588,6 +728,17 @@ pub(crate) fn figure_colname(e: &ast::Expr) -> String {
     figure(e).0.unwrap_or_else(|| "?column?".to_string())
 }
 
+/// The one select-list item of a scalar subquery (its first branch's, for
+/// a set operation), which names the subquery's value.
+fn subquery_target(body: &ast::SetExpr) -> Option<&ast::SelectItem> {
+    match body {
+        ast::SetExpr::Select(s) if s.projection.len() == 1 => s.projection.first(),
+        ast::SetExpr::Query(q) => subquery_target(&q.body),
+        ast::SetExpr::SetOperation { left, .. } => subquery_target(left),
+        _ => None,
+    }
+}
+
 fn figure(e: &ast::Expr) -> (Option<String>, u8) {
     use ast::Expr as A;
     match e {
@@ -608,6 +759,15 @@ fn figure(e: &ast::Expr) -> (Option<String>, u8) {
         }
         A::TypedString(ts) => (type_colname(&ts.data_type), 1),
         A::Interval(_) => (Some("interval".to_string()), 1),
+        A::Exists { .. } => (Some("exists".to_string()), 2),
+        A::Subquery(q) => match subquery_target(&q.body) {
+            Some(ast::SelectItem::UnnamedExpr(e)) => (Some(figure_colname(e)), 2),
+            Some(ast::SelectItem::ExprWithAlias { alias, .. }) => (Some(fold_ident(alias)), 2),
+            _ => match crate::func::special_colname(e) {
+            Some(name) => (Some(name.to_string()), 2),
+            None => (None, 0),
+        },
+        },
         A::Case { else_result, .. } => {
             let (n, s) = else_result.as_deref().map_or((None, 0), figure);
             if s <= 1 {

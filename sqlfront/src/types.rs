@@ -15,6 +15,7 @@ pub(crate) enum Category {
     DateTime,
     Timespan,
     User,
+    Array,
     Unknown,
 }
 
@@ -28,6 +29,7 @@ pub(crate) fn category(t: DataType) -> Category {
         Date | Timestamp | TimestampTz => Category::DateTime,
         Interval => Category::Timespan,
         Uuid | Bytea => Category::User,
+        Array(_) => Category::Array,
         Unknown => Category::Unknown,
     }
 }

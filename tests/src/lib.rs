@@ -8,3 +8,4 @@ pub mod oracle;
 pub mod plans;
 pub mod queries;
 pub mod slt_support;
+pub mod tpch;

@@ -22,13 +22,15 @@
 //!   arguments of the input row whose tuple of `min_repr` arguments is
 //!   least;
 //! * `sum`/`avg` over `float8` add the values in the total order of the
-//!   input rows.
+//!   input rows;
+//! * a top-k (`ORDER BY … LIMIT`, `DISTINCT ON`) orders rows that tie on
+//!   every sort key by the whole row in the total order.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use freshet_engine::expr::{BinaryFunc, EvalError, Expr, UnaryFunc};
-use freshet_engine::plan::{Aggregate, AggregateFunc, Diff, Join, JoinKind, ObjectId, Plan, Reduce};
+use freshet_engine::plan::{Aggregate, AggregateFunc, Diff, Join, JoinKind, ObjectId, Plan, Reduce, TopK};
 use freshet_engine::value::{DataType, Row, Value};
 
 /// A bag of rows: each row with its multiplicity.
@@ -103,10 +105,60 @@ pub fn evaluate(plan: &Plan, tables: &BTreeMap<ObjectId, Bag>) -> Result<Bag, Ev
         }
         Plan::Negate(n) => Ok(evaluate(&n.input, tables)?.into_iter().map(|(r, d)| (r, -d)).collect()),
         Plan::Threshold(t) => Ok(evaluate(&t.input, tables)?.into_iter().filter(|(_, d)| *d > 0).collect()),
+        Plan::TopK(t) => top_k(t, tables),
     }
 }
 
-/// Nested loops over every pair of rows.
+/// Groups by the key values (equal in the total order), lists each group's
+/// rows once per unit of multiplicity, sorts them by the sort keys
+/// (PostgreSQL's ordering: SQL comparison, `DESC` reversing it, NULLs
+/// first or last as the key says) and then by the whole row, and keeps
+/// positions `offset .. offset + limit`.
+fn top_k(t: &TopK, tables: &BTreeMap<ObjectId, Bag>) -> Result<Bag, EvalError> {
+    let input = evaluate(&t.input, tables)?;
+    let mut groups: BTreeMap<Vec<Value>, Vec<Row>> = BTreeMap::new();
+    for (row, diff) in input {
+        if diff < 0 {
+            return Err(EvalError::Other(format!("top-k input holds {row:?} with multiplicity {diff}")));
+        }
+        let key = t.group_key.iter().map(|e| e.eval(&row)).collect::<Result<Vec<_>, _>>()?;
+        let rows = groups.entry(key).or_default();
+        for _ in 0..diff {
+            rows.push(row.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for mut rows in groups.into_values() {
+        rows.sort_by(|a, b| {
+            for k in &t.order {
+                let (x, y) = (&a[k.column], &b[k.column]);
+                let o = match (x.is_null(), y.is_null()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) if k.nulls_first => Ordering::Less,
+                    (true, false) => Ordering::Greater,
+                    (false, true) if k.nulls_first => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    (false, false) if k.descending => y.sql_cmp(x).unwrap_or(Ordering::Equal),
+                    (false, false) => x.sql_cmp(y).unwrap_or(Ordering::Equal),
+                };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            a.cmp(b)
+        });
+        let start = usize::try_from(t.offset).unwrap_or(usize::MAX);
+        let taken = rows.into_iter().skip(start);
+        match t.limit {
+            Some(l) => out.extend(taken.take(usize::try_from(l).unwrap_or(usize::MAX)).map(|r| (r, 1))),
+            None => out.extend(taken.map(|r| (r, 1))),
+        }
+    }
+    Ok(consolidate(out))
+}
+
+/// Nested loops over every pair of rows; an outer join then pads the rows
+/// of its preserved sides that matched nothing.
 fn join(j: &Join, tables: &BTreeMap<ObjectId, Bag>) -> Result<Bag, EvalError> {
     let left = evaluate(&j.left, tables)?;
     let right = evaluate(&j.right, tables)?;
@@ -123,10 +175,12 @@ fn join(j: &Join, tables: &BTreeMap<ObjectId, Bag>) -> Result<Bag, EvalError> {
     let left_keys = keys(&left, true)?;
     let right_keys = keys(&right, false)?;
     let right_arity = j.right.arity();
+    let outer_left = matches!(j.kind, JoinKind::LeftOuter | JoinKind::FullOuter);
+    let mut right_matched = vec![false; right.len()];
     let mut out = Vec::new();
     for ((lrow, ldiff), lkey) in left.iter().zip(&left_keys) {
         let mut matched = false;
-        'pairs: for ((rrow, rdiff), rkey) in right.iter().zip(&right_keys) {
+        'pairs: for (ri, ((rrow, rdiff), rkey)) in right.iter().zip(&right_keys).enumerate() {
             // SQL equality: NULL never matches.
             if !lkey.iter().zip(rkey).all(|(a, b)| a.sql_eq(b) == Some(true)) {
                 continue;
@@ -138,11 +192,20 @@ fn join(j: &Join, tables: &BTreeMap<ObjectId, Bag>) -> Result<Bag, EvalError> {
                 }
             }
             matched = true;
+            right_matched[ri] = true;
             out.push((row, ldiff * rdiff));
         }
-        if j.kind == JoinKind::LeftOuter && !matched {
+        if outer_left && !matched {
             let nulls = Row::new(vec![Value::Null; right_arity]);
             out.push((lrow.concat(&nulls), *ldiff));
+        }
+    }
+    if j.kind == JoinKind::FullOuter {
+        let nulls = Row::new(vec![Value::Null; j.left.arity()]);
+        for ((rrow, rdiff), matched) in right.iter().zip(right_matched) {
+            if !matched {
+                out.push((nulls.concat(rrow), *rdiff));
+            }
         }
     }
     Ok(consolidate(out))
@@ -219,6 +282,9 @@ fn aggregate(agg: &Aggregate, rows: &[(Row, Diff)]) -> Result<Value, EvalError> 
     if agg.func == AggregateFunc::CountStar {
         return Ok(Value::Int8(rows.iter().map(|(_, d)| *d).sum()));
     }
+    if let Some(layout) = agg.ordered() {
+        return aggregates::ordered(agg, layout, rows);
+    }
     // The argument's non-NULL values, each repeated by its multiplicity.
     let mut values = Vec::new();
     for (row, diff) in rows {
@@ -241,7 +307,13 @@ fn aggregate(agg: &Aggregate, rows: &[(Row, Diff)]) -> Result<Value, EvalError> 
     }
     let out_type = agg.output_type();
     match agg.func {
-        AggregateFunc::CountStar => unreachable!("handled above"),
+        AggregateFunc::CountStar | AggregateFunc::StringAgg(_) | AggregateFunc::ArrayAgg(_) => {
+            unreachable!("handled above")
+        }
+        AggregateFunc::BoolAnd | AggregateFunc::BoolOr => aggregates::bool_fold(agg.func, &values),
+        AggregateFunc::VarSamp | AggregateFunc::VarPop | AggregateFunc::StddevSamp | AggregateFunc::StddevPop => {
+            aggregates::variance(agg.func, agg.input_type, &values)
+        }
         AggregateFunc::MinRepr => Ok(min_repr(std::slice::from_ref(agg), rows)?.pop().unwrap_or(Value::Null)),
         AggregateFunc::Count => Ok(Value::Int8(values.len() as i64)),
         AggregateFunc::Sum => sum(values, out_type),
@@ -285,5 +357,6 @@ fn sum(values: Vec<Value>, ty: DataType) -> Result<Value, EvalError> {
     Ok(total.unwrap_or(Value::Null))
 }
 
+mod aggregates;
 #[cfg(test)]
 mod tests;

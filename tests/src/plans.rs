@@ -2,10 +2,13 @@
 //! against the reference evaluator: joins (inner and left outer, with
 //! equi keys and residuals), filters whose conjuncts include NULL tests,
 //! boolean logic and expressions that can fail (division), maps, and a
-//! reduce or distinct on top.
+//! reduce, distinct or top-k (per group or over everything, with random
+//! sort directions, NULL placement, limits and offsets) on top.
 
 use freshet_engine::expr::{BinaryFunc, Expr, UnaryFunc, VariadicFunc};
-use freshet_engine::plan::{Aggregate, AggregateFunc, Distinct, Filter, Join, JoinKind, Map, ObjectId, Plan, Reduce};
+use freshet_engine::plan::{
+    Aggregate, AggregateFunc, Distinct, Filter, Join, JoinKind, Map, ObjectId, Plan, Reduce, SortColumn, TopK,
+};
 use freshet_engine::value::{DataType, Value};
 use proptest::prelude::*;
 
@@ -68,7 +71,7 @@ fn conjuncts(arity: usize, max: usize) -> impl Strategy<Value = Vec<Expr>> {
 /// A join of two plans with random kind, equi keys and residuals.
 fn join(left: Plan, right: Plan) -> impl Strategy<Value = Plan> {
     let (la, ra) = (left.arity(), right.arity());
-    let kind = prop::sample::select(vec![JoinKind::Inner, JoinKind::Inner, JoinKind::LeftOuter]);
+    let kind = prop::sample::select(vec![JoinKind::Inner, JoinKind::Inner, JoinKind::LeftOuter, JoinKind::FullOuter]);
     let equi = prop::collection::vec((0..la, 0..ra), 0..=1)
         .prop_map(|pairs| pairs.into_iter().map(|(l, r)| (Expr::Column(l), Expr::Column(r))).collect::<Vec<_>>());
     (kind, equi, conjuncts(la + ra, 2)).prop_map(move |(kind, equi, residual)| {
@@ -108,15 +111,41 @@ enum Top {
     Distinct,
     Grouped,
     Global,
+    TopK,
+}
+
+/// A top-k over `plan`: maybe per group of one column, sorted on one or
+/// two columns, with a limit (maybe none, maybe 0) and an offset.
+fn top_k(plan: Plan) -> impl Strategy<Value = Plan> {
+    let arity = plan.arity();
+    let key = prop::collection::vec((0..arity, any::<bool>(), any::<bool>()), 0..=2);
+    let limit = prop_oneof![1 => Just(None), 1 => Just(Some(0u64)), 6 => (1u64..4).prop_map(Some)];
+    (prop::option::of(0..arity), key, limit, prop_oneof![3 => Just(0u64), 1 => 1u64..3]).prop_map(
+        move |(group, key, limit, offset)| {
+            let order = key
+                .into_iter()
+                .map(|(column, descending, nulls_first)| SortColumn { column, descending, nulls_first })
+                .collect();
+            Plan::TopK(TopK {
+                input: Box::new(plan.clone()),
+                group_key: group.into_iter().map(Expr::Column).collect(),
+                order,
+                limit,
+                offset,
+            })
+        },
+    )
 }
 
 fn topped(plan: Plan) -> impl Strategy<Value = Plan> {
-    let top = prop::sample::select(vec![Top::Nothing, Top::Nothing, Top::Distinct, Top::Grouped, Top::Global]);
+    let top =
+        prop::sample::select(vec![Top::Nothing, Top::Nothing, Top::Distinct, Top::Grouped, Top::Global, Top::TopK]);
     let arity = plan.arity();
     (top, 0..arity, 0..arity).prop_flat_map(move |(top, k, v)| {
         let agg = |func| Aggregate { func, expr: Expr::Column(v), input_type: DataType::Int4, distinct: false };
         let input = Box::new(plan.clone());
         let out = match top {
+            Top::TopK => return top_k(plan.clone()).prop_flat_map(filtered).boxed(),
             Top::Nothing => plan.clone(),
             Top::Distinct => Plan::Distinct(Distinct { input }),
             Top::Grouped | Top::Global => Plan::Reduce(Reduce {
@@ -125,7 +154,7 @@ fn topped(plan: Plan) -> impl Strategy<Value = Plan> {
                 aggregates: vec![agg(AggregateFunc::CountStar), agg(AggregateFunc::Sum), agg(AggregateFunc::Min)],
             }),
         };
-        filtered(out)
+        filtered(out).boxed()
     })
 }
 

@@ -9,9 +9,10 @@
 //! division and modulo appear now and then on purpose (a zero divisor makes
 //! the query fail, which the engine must report too). Queries read one
 //! table or a chain of 2–4 joined tables (`INNER JOIN … ON`,
-//! `LEFT JOIN … ON`, or comma joins with the equalities in `WHERE`), and
-//! are plain, `DISTINCT`, grouped (with `FILTER` and `HAVING`) or global
-//! aggregates.
+//! `LEFT`/`RIGHT`/`FULL JOIN … ON`, or comma joins with the equalities in
+//! `WHERE`), and are plain (sometimes two of them combined by `UNION`,
+//! `INTERSECT` or `EXCEPT`, with or without `ALL`), `DISTINCT`, grouped
+//! (with `FILTER` and `HAVING`) or global aggregates.
 //!
 //! One representation difference is kept out on purpose: values that are
 //! SQL-equal but represented differently (`1.0` and `1.00`) in a
@@ -853,6 +854,8 @@ pub enum QueryKind {
 enum JoinStyle {
     Inner,
     Left,
+    Right,
+    Full,
 }
 
 /// A generated `SELECT`.
@@ -864,8 +867,10 @@ pub struct GeneratedQuery {
     pub kind: QueryKind,
     /// How many tables it reads.
     pub tables: usize,
-    /// Whether it uses `LEFT JOIN`.
+    /// Whether it uses an outer join (`LEFT`, `RIGHT` or `FULL JOIN`).
     pub left_join: bool,
+    /// Whether it is a set operation of two queries.
+    pub set_op: bool,
     /// Whether it divides (`/` or `%`) somewhere.
     pub divides: bool,
 }
@@ -971,7 +976,12 @@ fn from_clause(tables: Vec<TableSchema>, divide: bool) -> BoxedStrategy<From> {
                 .collect();
             let steps: Vec<BoxedStrategy<(String, JoinStyle)>> = (1..count)
                 .map(|i| {
-                    let style = prop_oneof![3 => Just(JoinStyle::Inner), 2 => Just(JoinStyle::Left)];
+                    let style = prop_oneof![
+                        6 => Just(JoinStyle::Inner),
+                        3 => Just(JoinStyle::Left),
+                        1 => Just(JoinStyle::Right),
+                        1 => Just(JoinStyle::Full),
+                    ];
                     (join_condition(&tables, &items[..=i], divide), style).boxed()
                 })
                 .collect();
@@ -988,11 +998,11 @@ fn from_clause(tables: Vec<TableSchema>, divide: bool) -> BoxedStrategy<From> {
                     } else {
                         let kw = match style {
                             JoinStyle::Inner => "JOIN",
-                            JoinStyle::Left => {
-                                left_join = true;
-                                "LEFT JOIN"
-                            }
+                            JoinStyle::Left => "LEFT JOIN",
+                            JoinStyle::Right => "RIGHT JOIN",
+                            JoinStyle::Full => "FULL JOIN",
                         };
+                        left_join |= style != JoinStyle::Inner;
                         sql.push_str(&format!(" {kw} {} ON {cond}", name(it)));
                     }
                 }
@@ -1090,20 +1100,38 @@ fn body(tables: &[TableSchema], from: From, divide: bool) -> BoxedStrategy<Gener
     let aggs = prop::collection::vec(aggregate(&gen), 1..=3);
     let (from_sql, ntables, left_join) = (from.sql.clone(), from.items.len(), from.left_join);
     let where_conds = from.where_conds.clone();
-    (kind, filter, plain_items, group_keys, aggs, any::<bool>())
-        .prop_flat_map(move |(kind, filter, plain, keys, aggs, distinct_grouped)| {
-            let mut conds = where_conds.clone();
-            if let Some(f) = filter {
-                conds.push(f.sql);
-            }
-            let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-            let head = format!("FROM {from_sql}{where_sql}");
+    // A second query over the same FROM, with another filter, combined by
+    // a set operation.
+    let set_ops = ["UNION", "UNION ALL", "INTERSECT", "INTERSECT ALL", "EXCEPT", "EXCEPT ALL"];
+    let set_op = prop::option::weighted(
+        0.3,
+        (prop::sample::select(set_ops.to_vec()), prop::option::weighted(0.8, gen.expr(ColType::Bool, 2))),
+    );
+    (kind, filter, plain_items, group_keys, aggs, any::<bool>(), set_op)
+        .prop_flat_map(move |(kind, filter, plain, keys, aggs, distinct_grouped, set_op)| {
+            let where_of = |filter: Option<SqlExpr>| {
+                let mut conds = where_conds.clone();
+                conds.extend(filter.map(|f| f.sql));
+                if conds.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHERE {}", conds.join(" AND "))
+                }
+            };
+            let head = format!("FROM {from_sql}{}", where_of(filter));
             let meta = move |sql: String| {
                 let divides = sql.contains(" / ") || sql.contains(" % ");
-                GeneratedQuery { sql, kind, tables: ntables, left_join, divides }
+                let set_op = set_ops.iter().any(|op| sql.contains(&format!(" {op} SELECT ")));
+                GeneratedQuery { sql, kind, tables: ntables, left_join, set_op, divides }
             };
             match kind {
-                QueryKind::Plain => Just(meta(format!("SELECT {} {head}", select_list(&plain)))).boxed(),
+                QueryKind::Plain => {
+                    let mut sql = format!("SELECT {} {head}", select_list(&plain));
+                    if let Some((op, filter)) = set_op {
+                        sql.push_str(&format!(" {op} SELECT {} FROM {from_sql}{}", select_list(&plain), where_of(filter)));
+                    }
+                    Just(meta(sql)).boxed()
+                }
                 QueryKind::Distinct => {
                     let items: Vec<SqlExpr> = plain.into_iter().map(SqlExpr::stabilized).collect();
                     Just(meta(format!("SELECT DISTINCT {} {head}", select_list(&items)))).boxed()
@@ -1251,8 +1279,10 @@ pub struct Coverage {
     pub kinds: BTreeMap<QueryKind, usize>,
     /// Queries by number of tables read.
     pub tables: BTreeMap<usize, usize>,
-    /// Queries with a `LEFT JOIN`.
+    /// Queries with an outer join.
     pub left_joins: usize,
+    /// Set operations.
+    pub set_ops: usize,
     /// Queries that divide.
     pub divides: usize,
 }
@@ -1263,6 +1293,7 @@ impl Coverage {
         *self.kinds.entry(q.kind).or_insert(0) += 1;
         *self.tables.entry(q.tables).or_insert(0) += 1;
         self.left_joins += usize::from(q.left_join);
+        self.set_ops += usize::from(q.set_op);
         self.divides += usize::from(q.divides);
     }
 }

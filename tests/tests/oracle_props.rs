@@ -422,7 +422,7 @@ fn generated_queries_are_accepted() {
     assert!(stats.rejected.len() * 50 <= total, "{} of {total} queries rejected", stats.rejected.len());
     let c = &stats.coverage;
     assert_eq!(c.kinds.len(), 4, "every query kind: {c:?}");
-    assert!(c.tables.keys().copied().max() == Some(4) && c.left_joins > 0 && c.divides > 0, "{c:?}");
+    assert!(c.tables.keys().copied().max() == Some(4) && c.left_joins > 0 && c.set_ops > 0 && c.divides > 0, "{c:?}");
 }
 
 // ---------------------------------------------------------------------------

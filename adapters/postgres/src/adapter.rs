@@ -4,21 +4,31 @@
 //! and every view that is not failed, all at one database snapshot (the
 //! adapter's snapshot). A refresh round ([`Adapter::step`]):
 //!
-//! 1. in a `REPEATABLE READ` transaction, takes the new snapshot, reads
-//!    the catalog, the change-log rows of the transactions that became
-//!    visible since the last round, and the whole contents of sources that
-//!    a newly seen view reads;
+//! 1. in a `REPEATABLE READ` transaction, takes the new snapshot (and marks
+//!    the adapter busy, see [`crate::wake`]) in one prepared statement that
+//!    also tells which change logs have rows it has not read; reads those
+//!    rows (one `COPY` per such log) and the whole contents of sources that
+//!    a newly seen view reads. The `freshet` catalog is read in the same
+//!    transaction when it may have changed: at the first round, when a
+//!    `freshet_wakeup` notification came (`create-view`, `drop-view`,
+//!    `sync`, `alter-view`, `pause`, `resume` send one), and at least once a
+//!    second (which also notices dropped or altered sources). Other rounds
+//!    reuse it;
 //! 2. applies all of it to the runtime as one logical time, and adds each
 //!    view's diffs to the changes it holds (its *pending* diffs);
 //! 3. writes each view whose refresh policy says so (see
 //!    [`RefreshPolicy`]): first checks that its query has no evaluation
 //!    error (else the view is marked failed and its table keeps its last
-//!    consistent state), then writes its pending diffs in one transaction
-//!    with its new frontier. A view with nothing pending gets its frontier
-//!    moved in one statement for all such views; a paused view is left as
-//!    it is and keeps its pending diffs;
-//! 4. prunes the change-log rows the adapter has passed, and notifies
-//!    `freshet_progress`.
+//!    consistent state), then writes its pending diffs with its new
+//!    frontier: one prepared statement for a keyed view (see
+//!    [`crate::view`]). When the catalog was read, views with nothing
+//!    pending get their frontier moved, in one statement for all of them;
+//!    a paused view is left as it is and keeps its pending diffs;
+//! 4. notifies `freshet_progress` when it changed anything (in the
+//!    statement that did), and prunes the change-log rows the adapter has
+//!    passed (at most once a second).
+//!
+//! Where the time goes is recorded per stage in [`StepReport::stages`].
 //!
 //! Pending diffs are exact: a view table reflects the view at its
 //! frontier, the runtime the view at the adapter's snapshot, and the
@@ -33,25 +43,27 @@
 //! snapshot. Its cost is a full read of the sources and the view tables at
 //! each start.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use fallible_iterator::FallibleIterator;
 use freshet_engine::runtime::{Runtime, RuntimeConfig, Subscription};
 use freshet_engine::{Diff, EngineError, ObjectId, Row};
-use postgres::{Client, IsolationLevel, Transaction};
+use postgres::{Client, IsolationLevel, Statement};
 
 use crate::batch::{differential_consolidate, net_changes, prune_log, read_log, read_table, Snapshot};
 use crate::catalog::{broken_sources, read_catalog, ViewRow};
 use crate::compile::compile;
 use crate::error::{PgError, Result};
-use crate::ident::quote_ident;
+use crate::ident::{log_table, qualified};
 use crate::log::log;
 use crate::policy::RefreshPolicy;
 use crate::schema::{check_installed, connect, ADAPTER_LOCK, CHANGES_CHANNEL, PROGRESS_CHANNEL, WAKEUP_CHANNEL};
 use crate::source::{by_oid, SourceTable};
-use crate::view::ViewLayout;
+use crate::stages::{Stage, StageTimes};
+use crate::view::{NullPattern, ViewLayout, WriteMeta};
+use crate::wake::{self, AfterRound};
 
 /// How the adapter runs.
 #[derive(Clone, Debug)]
@@ -78,6 +90,13 @@ impl Default for AdapterConfig {
     }
 }
 
+/// The catalog is read again at least this often.
+const CATALOG_REFRESH: Duration = Duration::from_secs(1);
+
+/// A change log is vacuumed once prunes have deleted this many of its
+/// rows.
+const VACUUM_AFTER: u64 = 1000;
+
 /// What one refresh round did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StepReport {
@@ -97,6 +116,17 @@ pub struct StepReport {
     /// Views holding pending diffs after the round (paused, or not due
     /// under their refresh policy).
     pub held: Vec<String>,
+    /// Whether the round read the `freshet` catalog.
+    pub read_catalog: bool,
+    /// Where the round spent its time (see [`crate::stages`]).
+    pub stages: StageTimes,
+}
+
+impl StepReport {
+    /// True if the round read changes, or changed, loaded or failed a view.
+    pub fn did_something(&self) -> bool {
+        self.changes_read > 0 || self.views_changed > 0 || !self.views_loaded.is_empty() || !self.failed.is_empty()
+    }
 }
 
 /// A view the runtime maintains.
@@ -104,7 +134,6 @@ struct LoadedView {
     id: i64,
     layout: ViewLayout,
     subscription: Subscription,
-    stage: String,
     /// The source oids it reads.
     sources: Vec<u32>,
     policy: RefreshPolicy,
@@ -123,6 +152,9 @@ struct LoadedView {
     clean_at: Option<u64>,
     /// Whether the catalog's `pending_since` is set (`None`: not known).
     held_recorded: Option<bool>,
+    /// Prepared write statements, by the NULL patterns of the keys they
+    /// match.
+    writes: HashMap<Vec<NullPattern>, Statement>,
 }
 
 impl LoadedView {
@@ -145,10 +177,31 @@ impl LoadedView {
     /// When an `every` view holding diffs becomes due.
     fn due_at(&self) -> Option<Instant> {
         match (&self.policy, self.last_write) {
-            (RefreshPolicy::Every { period, .. }, Some(t)) if !self.paused && !self.pending.is_empty() => Some(t + *period),
+            (RefreshPolicy::Every { period, .. }, Some(t)) if !self.paused && !self.pending.is_empty() => {
+                Some(t + *period)
+            }
             _ => None,
         }
     }
+}
+
+/// The `freshet` catalog as last read.
+struct Catalog {
+    /// Views in state `ok` or `paused`.
+    views: BTreeMap<String, ViewRow>,
+    /// Sources dropped or altered, with the reason.
+    broken: HashMap<u32, String>,
+    /// Captured columns per source.
+    captured: HashMap<u32, usize>,
+    read_at: Instant,
+}
+
+/// The prepared first statement of a round: for these loaded sources,
+/// with or without a previous snapshot to compare with.
+struct Begin {
+    sources: Vec<u32>,
+    since: bool,
+    statement: Statement,
 }
 
 /// The adapter: a connection, the runtime, and what is loaded in it.
@@ -159,6 +212,14 @@ pub struct Adapter {
     snapshot: Option<Snapshot>,
     sources: BTreeMap<u32, SourceTable>,
     views: BTreeMap<String, LoadedView>,
+    catalog: Option<Catalog>,
+    /// A notification said the catalog changed since it was read.
+    catalog_stale: bool,
+    begin: Option<Begin>,
+    /// Change-log rows were read since the logs were last pruned.
+    unpruned: bool,
+    /// Log rows deleted per source since it was last vacuumed.
+    pruned: HashMap<u32, u64>,
     last_prune: Option<Instant>,
     last_history_prune: Option<Instant>,
 }
@@ -192,7 +253,12 @@ impl Adapter {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}; LISTEN {WAKEUP_CHANNEL}"))?;
+        // Prepared statements are planned once: a write statement's plan
+        // probes the view table's unique index per row whatever the
+        // batch's size (its parameters are arrays of unknown length).
+        client.batch_execute(&format!(
+            "LISTEN {CHANGES_CHANNEL}; LISTEN {WAKEUP_CHANNEL}; SET plan_cache_mode = force_generic_plan"
+        ))?;
         let runtime = Runtime::new(RuntimeConfig { workers: config.workers.max(1) })?;
         Ok(Adapter {
             client,
@@ -201,6 +267,11 @@ impl Adapter {
             snapshot: None,
             sources: BTreeMap::new(),
             views: BTreeMap::new(),
+            catalog: None,
+            catalog_stale: true,
+            begin: None,
+            unpruned: true,
+            pruned: HashMap::new(),
             last_prune: None,
             last_history_prune: None,
         })
@@ -216,88 +287,206 @@ impl Adapter {
         self.views.values().filter_map(LoadedView::due_at).min()
     }
 
+    /// Takes note of a notification; true for any.
+    fn note(&mut self, n: Option<postgres::Notification>) -> bool {
+        match n {
+            Some(n) => {
+                if n.channel() == WAKEUP_CHANNEL {
+                    self.catalog_stale = true;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes note of the notifications that have arrived, waiting at most
+    /// `wait` for the first; true if any came.
+    fn notifications(&mut self, wait: Duration) -> Result<bool> {
+        let first = if wait.is_zero() {
+            self.client.notifications().iter().next()?
+        } else {
+            self.client.notifications().timeout_iter(wait).next()?
+        };
+        let mut got = self.note(first);
+        loop {
+            let next = self.client.notifications().iter().next()?;
+            if !self.note(next) {
+                break;
+            }
+            got = true;
+        }
+        Ok(got)
+    }
+
+    /// The change-log tables of the loaded sources, quoted.
+    fn logs(&self) -> Vec<String> {
+        self.sources.values().map(SourceTable::log).collect()
+    }
+
     /// Runs refresh rounds until `stop` is set: one when a capture trigger
-    /// or a `sync` notifies, when an `every` view becomes due, and at least
+    /// or a `sync` notifies, when an `every` view becomes due, when a
+    /// watched transaction finishes (see [`crate::wake`]), and at least
     /// every poll interval.
     pub fn run(&mut self, stop: &AtomicBool) -> Result<()> {
+        self.run_observed(stop, &mut |_| {})
+    }
+
+    /// [`run`](Self::run), handing `observe` the report of every round
+    /// that did something (read changes, changed, loaded or failed a
+    /// view).
+    pub fn run_observed(&mut self, stop: &AtomicBool, observe: &mut dyn FnMut(&StepReport)) -> Result<()> {
         log("info", "adapter started", &[]);
         let mut last = Instant::now() - self.config.poll_interval;
         let mut due = true;
+        let mut watched: Vec<u64> = Vec::new();
+        let mut watch_wait = wake::WATCH_FIRST;
+        let mut watch_at = Instant::now();
         while !stop.load(Ordering::SeqCst) {
+            if !due && !watched.is_empty() && Instant::now() >= watch_at {
+                due = wake::any_finished(&mut self.client, &mut watched)?;
+                watch_wait = (watch_wait * 2).min(wake::WATCH_LONGEST);
+                watch_at = Instant::now() + watch_wait;
+            }
             let timer = self.next_due().is_some_and(|t| t <= Instant::now());
             if due || timer || last.elapsed() >= self.config.poll_interval {
-                let began = Instant::now();
-                let report = self.step()?;
-                last = Instant::now();
-                if report.changes_read > 0
-                    || report.views_changed > 0
-                    || !report.views_loaded.is_empty()
-                    || !report.failed.is_empty()
-                {
-                    log(
-                        "info",
-                        "refreshed",
-                        &[
-                            ("snapshot", &report.snapshot),
-                            ("changes", &report.changes_read),
-                            ("views_changed", &report.views_changed),
-                            ("rows_changed", &report.rows_changed),
-                            ("views_held", &report.held.len()),
-                            ("ms", &format!("{:.1}", (last - began).as_secs_f64() * 1000.0)),
-                        ],
-                    );
+                loop {
+                    let began = Instant::now();
+                    let report = self.round(false)?;
+                    last = Instant::now();
+                    if report.did_something() {
+                        log(
+                            "info",
+                            "refreshed",
+                            &[
+                                ("snapshot", &report.snapshot),
+                                ("changes", &report.changes_read),
+                                ("views_changed", &report.views_changed),
+                                ("rows_changed", &report.rows_changed),
+                                ("views_held", &report.held.len()),
+                                ("ms", &format!("{:.1}", (last - began).as_secs_f64() * 1000.0)),
+                            ],
+                        );
+                        observe(&report);
+                    }
+                    let logs = self.logs();
+                    match wake::prepare_to_wait(&mut self.client, &report.snapshot, &logs)? {
+                        AfterRound::Again if !stop.load(Ordering::SeqCst) => continue,
+                        AfterRound::Again => watched.clear(),
+                        AfterRound::Wait(w) => watched = w,
+                    }
+                    watch_wait = wake::WATCH_FIRST;
+                    watch_at = Instant::now() + watch_wait;
+                    break;
                 }
             }
             let mut wait = Duration::from_millis(200);
             if let Some(t) = self.next_due() {
                 wait = wait.min(t.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
             }
-            let got = self.client.notifications().timeout_iter(wait).next()?.is_some();
-            due = got;
-            if got {
-                let _ = self.client.notifications().iter().count()?;
+            if !watched.is_empty() {
+                wait = wait.min(watch_at.saturating_duration_since(Instant::now()));
             }
+            due = self.notifications(wait)?;
         }
+        wake::set_busy(&mut self.client)?;
         log("info", "adapter stopped", &[]);
         Ok(())
     }
 
-    /// One refresh round (see the module documentation).
+    /// One refresh round (see the module documentation), reading the
+    /// catalog.
     pub fn step(&mut self) -> Result<StepReport> {
+        self.round(true)
+    }
+
+    /// A refresh round; `full` reads the catalog whatever its age.
+    fn round(&mut self, full: bool) -> Result<StepReport> {
         let started = Instant::now();
         let mut report = StepReport::default();
-        let mut tx = self.client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
-        let row = tx.query_one("SELECT pg_current_snapshot()::text, statement_timestamp()::text", &[])?;
+        let mut times = StageTimes::new();
+        self.notifications(Duration::ZERO)?;
+        let reading_catalog =
+            full || self.catalog_stale || self.catalog.as_ref().is_none_or(|c| c.read_at.elapsed() >= CATALOG_REFRESH);
+        report.read_catalog = reading_catalog;
+
+        let stage = Stage::start(&mut times, "begin");
+        let old = self.snapshot.clone();
+        let mut tx = self.client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start()?;
+        let statement = {
+            let sources: Vec<u32> = self.sources.keys().copied().collect();
+            match &self.begin {
+                Some(b) if b.sources == sources && b.since == old.is_some() => b.statement.clone(),
+                _ => {
+                    let mut sql = format!(
+                        "SELECT pg_current_snapshot()::text, statement_timestamp()::text, {}",
+                        wake::busy_expr()
+                    );
+                    if old.is_some() {
+                        let unread = "__freshet_xid >= pg_snapshot_xmin($1::text::pg_snapshot) \
+                                      AND NOT pg_visible_in_snapshot(__freshet_xid, $1::text::pg_snapshot)";
+                        for src in self.sources.values() {
+                            sql.push_str(&format!(", EXISTS (SELECT 1 FROM {} WHERE {unread})", src.log()));
+                        }
+                    }
+                    let statement = tx.prepare(&sql)?;
+                    self.begin = Some(Begin { sources, since: old.is_some(), statement: statement.clone() });
+                    statement
+                }
+            }
+        };
+        let row = match &old {
+            Some(o) if !statement.params().is_empty() => tx.query_one(&statement, &[o])?,
+            _ => tx.query_one(&statement, &[])?,
+        };
         let (snap, snap_time): (Snapshot, String) = (row.get(0), row.get(1));
-        let catalog = read_catalog(&mut tx)?;
-        let (broken, captured) = broken_sources(&mut tx)?;
+        let unread: BTreeSet<u32> = match &old {
+            Some(_) => {
+                self.sources.keys().enumerate().filter(|(i, _)| row.get::<_, bool>(3 + i)).map(|(_, o)| *o).collect()
+            }
+            None => BTreeSet::new(),
+        };
+        stage.end();
+
+        if reading_catalog {
+            let stage = Stage::start(&mut times, "read_catalog");
+            let views = read_catalog(&mut tx)?;
+            let (broken, captured) = broken_sources(&mut tx)?;
+            self.catalog = Some(Catalog { views, broken, captured, read_at: Instant::now() });
+            self.catalog_stale = false;
+            stage.end();
+        }
+        let catalog = self.catalog.as_ref().expect("read at the first round");
 
         // Views to unload: gone from the catalog (dropped, failed), or
         // recreated under the same name.
         let unload: Vec<String> = self
             .views
             .iter()
-            .filter(|(name, v)| catalog.get(*name).is_none_or(|c| c.id != v.id))
+            .filter(|(name, v)| catalog.views.get(*name).is_none_or(|c| c.id != v.id))
             .map(|(n, _)| n.clone())
             .collect();
         let mut failing: Vec<(ViewRow, String)> = Vec::new();
         let mut wanted: BTreeMap<String, ViewRow> = BTreeMap::new();
-        for (name, v) in catalog {
-            match v.sources.keys().find_map(|oid| broken.get(oid)) {
-                Some(reason) => failing.push((v, reason.clone())),
+        for (name, v) in &catalog.views {
+            match v.sources.keys().find_map(|oid| catalog.broken.get(oid)) {
+                Some(reason) => failing.push((v.clone(), reason.clone())),
                 None => {
-                    wanted.insert(name, v);
+                    wanted.insert(name.clone(), v.clone());
                 }
             }
         }
         let needed: BTreeSet<u32> = wanted.values().flat_map(|v| v.sources.keys().copied()).collect();
+        let captured = catalog.captured.clone();
 
-        // Read the batch of every loaded source, and new sources whole.
+        // Read the batch of every loaded source with unread rows, and new
+        // sources whole.
+        let stage = Stage::start(&mut times, "read_log");
         let mut logs: BTreeMap<u32, Vec<(Row, Diff)>> = BTreeMap::new();
         let mut read_per_source: BTreeMap<u32, u64> = BTreeMap::new();
-        if let Some(old) = &self.snapshot {
+        if let Some(old) = &old {
             for (oid, src) in &self.sources {
-                if needed.contains(oid) {
+                if needed.contains(oid) && unread.contains(oid) {
                     let rows = read_log(&mut tx, src, old, &snap)?;
                     report.changes_read += rows.len();
                     read_per_source.insert(*oid, rows.len() as u64);
@@ -305,6 +494,8 @@ impl Adapter {
                 }
             }
         }
+        stage.end();
+        let stage = Stage::start(&mut times, "read_sources");
         let mut loads: Vec<(SourceTable, Vec<(Row, Diff)>)> = Vec::new();
         for oid in &needed {
             if !self.sources.contains_key(oid) {
@@ -317,6 +508,8 @@ impl Adapter {
             }
         }
         tx.commit()?;
+        stage.end();
+        self.unpruned |= report.changes_read > 0;
 
         for name in &unload {
             self.unload(name)?;
@@ -336,6 +529,7 @@ impl Adapter {
 
         // One logical time: the batch of every loaded source, plus new
         // sources' contents.
+        let stage = Stage::start(&mut times, "net_changes");
         let mut changes: Vec<(ObjectId, Row, Diff)> = Vec::new();
         for (oid, log_rows) in logs {
             let id = ObjectId(oid as u64);
@@ -348,9 +542,13 @@ impl Adapter {
             changes.extend(rows.into_iter().map(|(r, d)| (src.def.id, r, d)));
             self.sources.insert(src.oid, src);
         }
+        stage.end();
+        let stage = Stage::start(&mut times, "engine");
         if !changes.is_empty() {
             self.runtime.apply(changes)?;
         }
+        stage.end();
+        let stage = Stage::start(&mut times, "collect");
         for (name, v) in self.views.iter_mut() {
             let mut got = false;
             for update in v.subscription.iter() {
@@ -367,9 +565,11 @@ impl Adapter {
                 v.sync_requests = row.sync_requests;
             }
         }
+        stage.end();
 
         // Views not loaded yet: compute at this snapshot, reconcile with
         // their tables.
+        let stage = Stage::start(&mut times, "load_views");
         for (name, v) in &wanted {
             if self.views.contains_key(name) {
                 continue;
@@ -391,12 +591,15 @@ impl Adapter {
                 }
             }
         }
+        stage.end();
 
         // Write back the views that are due; move the frontier of those
-        // with nothing pending.
+        // with nothing pending (when the catalog was read: `sync` asks
+        // for that by waking the adapter).
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut unchanged: Vec<String> = Vec::new();
         let mut unchanged_served: Vec<i64> = Vec::new();
+        let mut notified = false;
         let names: Vec<String> = self.views.keys().cloned().collect();
         for name in names {
             let v = &self.views[&name];
@@ -406,43 +609,58 @@ impl Adapter {
                 }
                 continue;
             }
-            if let Err(reason) = self.check_clean(&name)? {
+            let stage = Stage::start(&mut times, "check_errors");
+            let clean = self.check_clean(&name)?;
+            stage.end();
+            if let Err(reason) = clean {
                 let id = self.views[&name].id;
                 self.unload(&name)?;
                 self.mark_failed(&name, id, &reason)?;
                 report.failed.push((name, reason));
+                notified = true;
                 continue;
             }
             let v = &self.views[&name];
             if v.pending.is_empty() {
-                unchanged.push(name.clone());
-                unchanged_served.push(v.sync_requests);
+                if reading_catalog {
+                    unchanged.push(name.clone());
+                    unchanged_served.push(v.sync_requests);
+                }
                 continue;
             }
-            match self.write_back(&name, &snap, &snap_time, elapsed_ms) {
+            match self.write_back(&name, &snap, &snap_time, elapsed_ms, &mut times) {
                 Ok(Some(n)) => {
                     report.views_changed += 1;
                     report.rows_changed += n;
+                    notified = true;
                 }
                 // Dropped, paused or failed meanwhile: the next round's
                 // catalog says which; the pending diffs stay valid.
-                Ok(None) => report.held.push(name),
+                Ok(None) => {
+                    report.held.push(name);
+                    self.catalog_stale = true;
+                }
                 Err(e) => {
                     let reason = e.to_string();
                     let id = self.views[&name].id;
                     self.unload(&name)?;
                     self.mark_failed(&name, id, &reason)?;
                     report.failed.push((name, reason));
+                    notified = true;
                 }
             }
         }
+        let stage = Stage::start(&mut times, "finish");
         if !unchanged.is_empty() {
             self.client.execute(
-                "UPDATE freshet.views v SET frontier = $1::text::pg_snapshot, frontier_at = $2::text::timestamptz, \
-                 refreshed_at = now(), sync_served = greatest(v.sync_served, u.served) \
-                 FROM unnest($3::text[], $4::bigint[]) AS u(name, served) WHERE v.name = u.name AND v.state = 'ok'",
-                &[&snap, &snap_time, &unchanged, &unchanged_served],
+                "WITH u AS (UPDATE freshet.views v SET frontier = $1::text::pg_snapshot, \
+                 frontier_at = $2::text::timestamptz, refreshed_at = now(), \
+                 sync_served = greatest(v.sync_served, u.served) \
+                 FROM unnest($3::text[], $4::bigint[]) AS u(name, served) WHERE v.name = u.name AND v.state = 'ok' \
+                 RETURNING 1) SELECT count(*), pg_notify($5, '') FROM u",
+                &[&snap, &snap_time, &unchanged, &unchanged_served, &PROGRESS_CHANNEL],
             )?;
+            notified = true;
             for (name, served) in unchanged.iter().zip(&unchanged_served) {
                 if let Some(v) = self.views.get_mut(name) {
                     v.sync_served = v.sync_served.max(*served);
@@ -450,13 +668,17 @@ impl Adapter {
             }
         }
         self.record_held(&snap_time)?;
+        if !notified && (reading_catalog || !report.views_loaded.is_empty()) {
+            self.client.batch_execute(&format!("NOTIFY {PROGRESS_CHANNEL}"))?;
+        }
         self.snapshot = Some(snap.clone());
         self.prune(&snap, captured.keys().copied())?;
-        self.client.batch_execute(&format!("NOTIFY {PROGRESS_CHANNEL}"))?;
+        stage.end();
         for (name, reason) in &report.failed {
             log("error", "view failed", &[("view", name), ("reason", reason)]);
         }
         report.snapshot = snap;
+        report.stages = times;
         Ok(report)
     }
 
@@ -504,8 +726,6 @@ impl Adapter {
         let contents = self.runtime.read(rid).map_err(eval_error)?;
         let subscription = self.runtime.subscribe(rid)?;
         let _initial = subscription.try_recv();
-        let stage = format!("freshet_stage_{}", v.id);
-        self.client.batch_execute(&v.layout.create_stage_sql(&stage))?;
         let stored = v.layout.read(&mut self.client)?;
         let mut diffs: Vec<(Row, Diff)> = contents;
         diffs.extend(stored.into_iter().map(|(r, d)| (r, -d)));
@@ -517,7 +737,6 @@ impl Adapter {
                 id: v.id,
                 layout: v.layout.clone(),
                 subscription,
-                stage,
                 sources: v.sources.keys().copied().collect(),
                 policy: v.policy.clone(),
                 paused: v.paused,
@@ -528,6 +747,7 @@ impl Adapter {
                 sync_served: v.sync_served,
                 clean_at: Some(self.runtime.time()),
                 held_recorded: None,
+                writes: HashMap::new(),
             },
         );
         Ok(())
@@ -536,7 +756,6 @@ impl Adapter {
     fn unload(&mut self, name: &str) -> Result<()> {
         if let Some(v) = self.views.remove(name) {
             self.runtime.drop_view(runtime_id(v.id))?;
-            self.client.batch_execute(&format!("DROP TABLE IF EXISTS pg_temp.{}", quote_ident(&v.stage)))?;
         }
         Ok(())
     }
@@ -544,33 +763,63 @@ impl Adapter {
     /// Writes a view's pending diffs and its new frontier in one
     /// transaction, and clears them. `Ok(None)` (nothing written) if the
     /// view is no longer in state `ok` in the catalog.
-    fn write_back(&mut self, name: &str, snap: &Snapshot, snap_time: &str, elapsed_ms: f64) -> Result<Option<u64>> {
-        let v = &self.views[name];
-        let started = Instant::now();
-        let mut tx = self.client.transaction()?;
-        let n = v.layout.apply(&mut tx, &v.stage, &v.pending)?;
-        let delta: i64 = v.pending.iter().map(|(_, d)| *d).sum();
-        let ms = elapsed_ms + started.elapsed().as_secs_f64() * 1000.0;
-        let updated = tx.execute(
-            "UPDATE freshet.views SET frontier = $1::text::pg_snapshot, frontier_at = $2::text::timestamptz, \
-             row_count = row_count + $3, refreshed_at = now(), refresh_ms = $4, \
-             sync_served = greatest(sync_served, $7), pending_since = NULL \
-             WHERE name = $5 AND id = $6 AND state = 'ok'",
-            &[snap, &snap_time, &delta, &ms, &name, &v.id, &v.sync_requests],
-        )?;
-        if updated == 0 {
-            tx.rollback()?;
+    fn write_back(
+        &mut self,
+        name: &str,
+        snap: &Snapshot,
+        snap_time: &str,
+        elapsed_ms: f64,
+        times: &mut StageTimes,
+    ) -> Result<Option<u64>> {
+        let v = self.views.get_mut(name).expect("loaded");
+        let meta = WriteMeta {
+            name,
+            id: v.id,
+            snapshot: snap,
+            snapshot_time: snap_time,
+            delta_rows: v.pending.iter().map(|(_, d)| *d).sum(),
+            ms: elapsed_ms,
+            sync_requests: v.sync_requests,
+            changes_read: v.pending_changes as i64,
+        };
+        let written = match &v.layout.key {
+            Some(_) => {
+                let stage = Stage::start(times, "write_prepare");
+                let changes = v.layout.keyed_changes(&v.pending)?;
+                let signature = changes.signature();
+                let statement = match v.writes.get(&signature) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = self.client.prepare(&v.layout.keyed_write_sql(&signature))?;
+                        if v.writes.len() >= 64 {
+                            v.writes.clear();
+                        }
+                        v.writes.insert(signature, s.clone());
+                        s
+                    }
+                };
+                stage.end();
+                let stage = Stage::start(times, "write");
+                let n = v.layout.write_keyed(&mut self.client, &statement, &changes, &meta)?;
+                stage.end();
+                n
+            }
+            None => {
+                let stage = Stage::start(times, "write");
+                let n = v.layout.write_bag(&mut self.client, &v.pending, &meta)?;
+                stage.end();
+                n
+            }
+        };
+        if written.is_none() {
             return Ok(None);
         }
-        record_history(&mut tx, name, ms, v.pending_changes as i64, n as i64, None)?;
-        tx.commit()?;
-        let v = self.views.get_mut(name).expect("loaded");
         v.pending.clear();
         v.pending_changes = 0;
         v.last_write = Some(Instant::now());
         v.sync_served = v.sync_served.max(v.sync_requests);
         v.held_recorded = Some(false);
-        Ok(Some(n))
+        Ok(written)
     }
 
     /// Records in the catalog (`pending_since`) which views hold changes
@@ -581,7 +830,11 @@ impl Adapter {
         for (name, v) in &self.views {
             let held = !v.pending.is_empty();
             if v.held_recorded != Some(held) {
-                if held { set.push(name.clone()) } else { clear.push(name.clone()) }
+                if held {
+                    set.push(name.clone())
+                } else {
+                    clear.push(name.clone())
+                }
             }
         }
         if !set.is_empty() {
@@ -604,24 +857,47 @@ impl Adapter {
         Ok(())
     }
 
+    /// Marks a view failed (and forgets it in the cached catalog), with a
+    /// history row, and notifies `freshet_progress`.
     fn mark_failed(&mut self, name: &str, id: i64, reason: &str) -> Result<()> {
         let mut tx = self.client.transaction()?;
-        tx.execute("UPDATE freshet.views SET state = 'failed', error = $3 WHERE name = $1 AND id = $2", &[&name, &id, &reason])?;
-        record_history(&mut tx, name, 0.0, 0, 0, Some(reason))?;
+        tx.execute(
+            "UPDATE freshet.views SET state = 'failed', error = $3 WHERE name = $1 AND id = $2",
+            &[&name, &id, &reason],
+        )?;
+        tx.execute(
+            "INSERT INTO freshet.history (view_name, started_at, duration_ms, changes_read, rows_changed, error) \
+             VALUES ($1, now(), 0, 0, 0, $2)",
+            &[&name, &reason],
+        )?;
+        tx.batch_execute(&format!("NOTIFY {PROGRESS_CHANNEL}"))?;
         tx.commit()?;
+        if let Some(c) = self.catalog.as_mut() {
+            c.views.remove(name);
+        }
         Ok(())
     }
 
     /// Deletes the log rows of transactions the adapter's snapshot sees
     /// (every loaded view has them applied or pending, and a view loaded
-    /// later is computed from its sources' tables), at most once a second;
-    /// and history past its retention, at most once a minute.
+    /// later is computed from its sources' tables), at most once a second
+    /// and only after rows were read; and history past its retention, at
+    /// most once a minute.
     fn prune(&mut self, snap: &Snapshot, captured: impl Iterator<Item = u32>) -> Result<()> {
-        if self.last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+        if self.unpruned && self.last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
             for oid in captured {
-                prune_log(&mut self.client, oid, snap)?;
+                // Rounds scan the (unindexed) log: once enough rows were
+                // deleted, vacuum it now rather than at autovacuum's next
+                // visit.
+                let deleted = self.pruned.entry(oid).or_default();
+                *deleted += prune_log(&mut self.client, oid, snap)?;
+                if *deleted >= VACUUM_AFTER {
+                    *deleted = 0;
+                    self.client.batch_execute(&format!("VACUUM {}", qualified("freshet", &log_table(oid))))?;
+                }
             }
             self.last_prune = Some(Instant::now());
+            self.unpruned = false;
         }
         if self.last_history_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
             let secs = self.config.history_retention.as_secs_f64();
@@ -633,20 +909,4 @@ impl Adapter {
         }
         Ok(())
     }
-}
-
-fn record_history(
-    tx: &mut Transaction<'_>,
-    name: &str,
-    ms: f64,
-    changes: i64,
-    rows: i64,
-    error: Option<&str>,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO freshet.history (view_name, started_at, duration_ms, changes_read, rows_changed, error) \
-         VALUES ($1, now() - make_interval(secs => $2::float8 / 1000.0), $2::float8, $3, $4, $5)",
-        &[&name, &ms, &changes, &rows, &error],
-    )?;
-    Ok(())
 }

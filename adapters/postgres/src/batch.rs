@@ -13,7 +13,7 @@ use freshet_engine::{DataType, Diff, Row};
 use postgres::GenericClient;
 
 use crate::error::Result;
-use crate::ident::{log_table, qualified, quote_literal};
+use crate::ident::{log_table, qualified, quote_ident, quote_literal};
 use crate::source::SourceTable;
 use crate::types::read_rows;
 
@@ -83,7 +83,8 @@ pub fn differential_consolidate(rows: &mut Vec<(Row, Diff)>) {
 
 /// The log rows of `src` from transactions visible in `new` but not in
 /// `old`, in log order: `(row, diff)` with diff 0 for a TRUNCATE marker
-/// (whose row is all NULLs).
+/// (whose row is all NULLs). A log row holding a statement's rows as an
+/// array stands for each of them.
 pub fn read_log(
     client: &mut impl GenericClient,
     src: &SourceTable,
@@ -93,14 +94,22 @@ pub fn read_log(
     let cols = src.column_list();
     let sep = if cols.is_empty() { "" } else { ", " };
     let (old, new) = (quote_literal(old), quote_literal(new));
+    let log = src.log();
+    let cond = format!(
+        "l.__freshet_xid >= pg_snapshot_xmin({old}::pg_snapshot) \
+         AND l.__freshet_xid < pg_snapshot_xmax({new}::pg_snapshot) \
+         AND pg_visible_in_snapshot(l.__freshet_xid, {new}::pg_snapshot) \
+         AND NOT pg_visible_in_snapshot(l.__freshet_xid, {old}::pg_snapshot)"
+    );
+    let in_rows = src.def.columns.iter().map(|c| format!("l.{}", quote_ident(&c.name))).collect::<Vec<_>>().join(", ");
+    let in_batch = src.def.columns.iter().map(|c| format!("b.{}", quote_ident(&c.name))).collect::<Vec<_>>().join(", ");
     let query = format!(
-        "COPY (SELECT {cols}{sep}__freshet_diff FROM {log} \
-         WHERE __freshet_xid >= pg_snapshot_xmin({old}::pg_snapshot) \
-         AND __freshet_xid < pg_snapshot_xmax({new}::pg_snapshot) \
-         AND pg_visible_in_snapshot(__freshet_xid, {new}::pg_snapshot) \
-         AND NOT pg_visible_in_snapshot(__freshet_xid, {old}::pg_snapshot) \
-         ORDER BY __freshet_seq) TO STDOUT",
-        log = src.log()
+        "COPY (SELECT {cols}{sep}__freshet_diff FROM (\
+         SELECT {in_rows}{sep}l.__freshet_diff, l.__freshet_seq FROM {log} l \
+         WHERE {cond} AND l.__freshet_batch IS NULL \
+         UNION ALL SELECT {in_batch}{sep}l.__freshet_diff, l.__freshet_seq FROM {log} l, unnest(l.__freshet_batch) b \
+         WHERE {cond} AND l.__freshet_batch IS NOT NULL) u \
+         ORDER BY __freshet_seq) TO STDOUT"
     );
     let reader = client.copy_out(&query)?;
     let types: Vec<DataType> = src.types();
@@ -111,16 +120,14 @@ pub fn read_log(
 /// The net change of a table over one batch of log rows (in log order),
 /// given its contents before the batch. A TRUNCATE marker retracts
 /// everything before it: the contents, and the batch's earlier rows.
+/// Without a TRUNCATE the log rows are the change as they are (not
+/// consolidated: the engine consolidates what it is given).
 pub fn net_changes(log: Vec<(Row, Diff)>, before: impl FnOnce() -> Result<Vec<(Row, Diff)>>) -> Result<Vec<(Row, Diff)>> {
-    let last_truncate = log.iter().rposition(|(_, d)| *d == 0);
-    let mut out = match last_truncate {
-        Some(i) => {
-            let mut out: Vec<(Row, Diff)> = before()?.into_iter().map(|(r, d)| (r, -d)).collect();
-            out.extend(log.into_iter().skip(i + 1));
-            out
-        }
-        None => log,
+    let Some(i) = log.iter().rposition(|(_, d)| *d == 0) else {
+        return Ok(log);
     };
+    let mut out: Vec<(Row, Diff)> = before()?.into_iter().map(|(r, d)| (r, -d)).collect();
+    out.extend(log.into_iter().skip(i + 1));
     differential_consolidate(&mut out);
     Ok(out)
 }
@@ -139,19 +146,6 @@ pub fn prune_log(client: &mut impl GenericClient, oid: u32, snapshot: &Snapshot)
     )?)
 }
 
-/// True if every transaction visible in `earlier` is visible in `later`
-/// (`later` reflects everything `earlier` does).
-pub fn covers(client: &mut impl GenericClient, later: &Snapshot, earlier: &Snapshot) -> Result<bool> {
-    Ok(client
-        .query_one(
-            "SELECT pg_snapshot_xmax($2::text::pg_snapshot) <= pg_snapshot_xmax($1::text::pg_snapshot) \
-             AND NOT EXISTS (SELECT 1 FROM pg_snapshot_xip($1::text::pg_snapshot) x \
-                             WHERE pg_visible_in_snapshot(x, $2::text::pg_snapshot))",
-            &[later, earlier],
-        )?
-        .get(0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +161,6 @@ mod tests {
         let out = net_changes(log, || Ok(vec![(r(5), 2), (r(1), 1)])).unwrap();
         assert_eq!(out, vec![(r(1), -1), (r(2), 2), (r(5), -2)]);
         let plain = net_changes(vec![(r(1), 1), (r(1), -1), (r(4), -1)], || panic!("no truncate")).unwrap();
-        assert_eq!(plain, vec![(r(4), -1)]);
+        assert_eq!(plain, vec![(r(1), 1), (r(1), -1), (r(4), -1)], "passed on as logged");
     }
 }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 
 use freshet_engine::catalog::{Column, TableDef, ViewDef};
+use freshet_engine::plan::keys::narrowest_key;
 use freshet_engine::plan::optimize::optimize;
 use freshet_engine::{ObjectId, Plan};
 use freshet_sql::Statement;
@@ -11,7 +12,6 @@ use sqlparser::ast::{visit_relations, ObjectNamePart};
 
 use crate::error::{PgError, Result};
 use crate::source::SourceTable;
-use crate::view::unique_key;
 
 /// A query compiled against the live catalog.
 #[derive(Clone, Debug)]
@@ -22,7 +22,8 @@ pub struct CompiledView {
     pub columns: Vec<Column>,
     /// The source tables read, by oid.
     pub sources: BTreeMap<u32, SourceTable>,
-    /// A unique key of the result (output positions), if the plan proves one.
+    /// The narrowest unique key of the result (output positions), if the
+    /// plan proves one.
     pub key: Option<Vec<usize>>,
 }
 
@@ -106,6 +107,7 @@ pub fn compile(sql: &str, mut resolve: impl FnMut(&str) -> Result<Option<SourceT
     sources.retain(|oid, _| read.contains(&ObjectId(*oid as u64)));
     let pks: HashMap<ObjectId, Vec<usize>> =
         sources.values().map(|s| (s.def.id, s.def.primary_key.clone())).collect();
-    let key = unique_key(&plan, &pks);
+    // A table without columns has no index to key: it is stored as a bag.
+    let key = if query.columns.is_empty() { None } else { narrowest_key(&plan, &pks) };
     Ok(CompiledView { plan, columns: query.columns, sources, key })
 }

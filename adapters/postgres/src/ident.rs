@@ -43,6 +43,12 @@ pub fn log_table(oid: u32) -> String {
     format!("log_{oid}")
 }
 
+/// The name of the composite type of a source table's captured rows (a
+/// large statement's rows are logged as one array of it).
+pub fn row_type(oid: u32) -> String {
+    format!("row_{oid}")
+}
+
 /// The name of the capture trigger function of a source table.
 pub fn capture_function(oid: u32) -> String {
     format!("capture_{oid}")

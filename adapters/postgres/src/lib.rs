@@ -31,9 +31,11 @@ mod log;
 pub mod policy;
 pub mod schema;
 pub mod source;
+pub mod stages;
 pub mod sync;
 pub mod types;
 pub mod view;
+pub mod wake;
 
 pub use adapter::{Adapter, AdapterConfig, StepReport};
 pub use control::{alter_refresh, pause, resume, Resumed};

@@ -6,7 +6,7 @@ use postgres::Client;
 use crate::error::{PgError, Result};
 
 /// The schema version this build installs.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Advisory lock key serialising catalog changes (init, create-view,
 /// drop-view) across processes.
@@ -21,6 +21,10 @@ pub const CHANGES_CHANNEL: &str = "freshet_changes";
 pub const WAKEUP_CHANNEL: &str = "freshet_wakeup";
 /// The channel the adapter notifies after each refresh round.
 pub const PROGRESS_CHANNEL: &str = "freshet_progress";
+
+/// Whether the adapter is busy (not waiting for a notification): see
+/// [`crate::wake`].
+pub const BUSY_SEQUENCE: &str = "adapter_busy";
 
 /// Version 1: the catalog, captured sources and history.
 const V1: &str = r#"
@@ -146,6 +150,15 @@ CROSS JOIN LATERAL (
 COMMENT ON VIEW freshet.view_status IS 'One row per view: state, refresh policy, frontier, lag behind the database, rows, last refresh';
 "#;
 
+/// Version 3: capture triggers without per-row sequence values, log index
+/// or fixed `search_path`, one function per statement kind, that notify
+/// only while an adapter waits (see [`crate::wake`]). Existing captures
+/// are reinstalled by [`init`].
+const V3: &str = r#"
+CREATE UNLOGGED SEQUENCE freshet.adapter_busy;
+COMMENT ON SEQUENCE freshet.adapter_busy IS 'Called (last_value not NULL) while the adapter is busy or stopped: capture triggers notify only while it waits. Unlogged: after a crash it reads as waiting';
+"#;
+
 /// Installs or upgrades the `freshet` schema. Idempotent: running it on an
 /// up-to-date database changes nothing. Returns the version now installed.
 pub fn init(client: &mut Client) -> Result<i32> {
@@ -169,6 +182,10 @@ pub fn init(client: &mut Client) -> Result<i32> {
     if current < 2 {
         tx.batch_execute(V2)?;
     }
+    if current < 3 {
+        tx.batch_execute(V3)?;
+        crate::source::reinstall_captures(&mut tx)?;
+    }
     if current < SCHEMA_VERSION {
         tx.execute("DELETE FROM freshet.schema_version", &[])?;
         tx.execute("INSERT INTO freshet.schema_version VALUES ($1)", &[&SCHEMA_VERSION])?;
@@ -178,14 +195,13 @@ pub fn init(client: &mut Client) -> Result<i32> {
 }
 
 /// Fails with [`PgError::NotInitialized`] unless the current schema is
-/// installed.
+/// installed. One round trip.
 pub fn check_installed(client: &mut Client) -> Result<()> {
-    let exists: bool =
-        client.query_one("SELECT to_regclass('freshet.schema_version') IS NOT NULL", &[])?.get(0);
-    if !exists {
-        return Err(PgError::NotInitialized);
-    }
-    let v: Option<i32> = client.query_one("SELECT max(version) FROM freshet.schema_version", &[])?.get(0);
+    let v: Option<i32> = match client.query_one("SELECT max(version) FROM freshet.schema_version", &[]) {
+        Ok(row) => row.get(0),
+        Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => return Err(PgError::NotInitialized),
+        Err(e) => return Err(e.into()),
+    };
     match v {
         Some(SCHEMA_VERSION) => Ok(()),
         Some(v) if v < SCHEMA_VERSION => Err(PgError::Usage(format!(

@@ -3,25 +3,44 @@
 //!
 //! Capture of a source table `t` (oid `N`) is:
 //!
-//! * an append-only log table `freshet."log_N"` with `t`'s columns plus
-//!   `__freshet_xid` (the writing transaction, `xid8`), `__freshet_diff`
-//!   (+1 inserted, -1 deleted, 0 a TRUNCATE marker) and `__freshet_seq`
-//!   (insertion order; orders a TRUNCATE against the rows around it);
-//! * a trigger function `freshet."capture_N"()`, `SECURITY DEFINER` with a
-//!   fixed `search_path`, so roles writing `t` need no rights on the
-//!   `freshet` schema;
+//! * an append-only log table `freshet."log_N"` with `t`'s columns (one
+//!   row per captured row) or `__freshet_batch` (an array of the composite
+//!   type `freshet."row_N"` of `t`'s columns: all the rows of a statement
+//!   that wrote at least [`BATCH_ROWS`] rows, in one log row), plus
+//!   `__freshet_xid` (the writing transaction, `xid8`; not indexed: the
+//!   log only holds what the adapter has not pruned yet, and an index
+//!   would cost every captured row an index entry), `__freshet_diff` (+1
+//!   inserted, -1 deleted, 0 a TRUNCATE marker) and `__freshet_seq` (the
+//!   WAL insert position as the row was logged, `pg_lsn`: orders a
+//!   TRUNCATE against the statements around it. Writers of a table are
+//!   serialised around a TRUNCATE by its lock, and a statement that logs
+//!   rows writes WAL, so a later statement always reads a later position;
+//!   reading it takes no lock, unlike a sequence);
+//! * one trigger function per statement kind, `freshet."capture_N_insert"`,
+//!   `_update`, `_delete` and `_truncate`, `SECURITY DEFINER`, so roles
+//!   writing `t` need no rights on the `freshet` schema. Every name in their
+//!   bodies is schema-qualified (the flag sequence by oid) and they use no
+//!   operator, so they run safely under the writer's `search_path` without
+//!   the cost of setting one;
 //! * statement-level `AFTER INSERT`, `AFTER UPDATE`, `AFTER DELETE`
-//!   triggers with transition tables (one `INSERT … SELECT` per statement)
-//!   and an `AFTER TRUNCATE` trigger logging a marker. Each notifies
-//!   [`CHANGES_CHANNEL`](crate::schema::CHANGES_CHANNEL) (delivered at commit).
+//!   triggers with transition tables: one `INSERT … SELECT` per statement
+//!   (an UPDATE logs its old rows with -1 and its new rows with +1 in one
+//!   `UNION ALL`), no per-row trigger, no conversion of rows. A statement
+//!   of fewer than [`BATCH_ROWS`] rows logs one log row per row; a larger
+//!   one logs its rows as one array (`array_agg`, stored uncompressed): a
+//!   large write then costs one heap tuple (and its TOAST chunks) instead of
+//!   one per row, about half the overhead. An `AFTER TRUNCATE` trigger logs
+//!   a marker. Each notifies [`CHANGES_CHANNEL`](crate::schema::CHANGES_CHANNEL)
+//!   (delivered at commit) only while the adapter waits for it
+//!   ([`crate::wake`]).
 
 use freshet_engine::catalog::{Column, TableDef};
 use freshet_engine::{DataType, ObjectId};
 use postgres::GenericClient;
 
 use crate::error::{PgError, Result};
-use crate::ident::{capture_function, log_table, qualified, quote_ident, quote_literal};
-use crate::schema::CHANGES_CHANNEL;
+use crate::ident::{capture_function, log_table, qualified, quote_ident, quote_literal, row_type};
+use crate::schema::{BUSY_SEQUENCE, CHANGES_CHANNEL};
 use crate::types::{from_format_type, sql_type};
 
 /// Column names starting with this prefix are reserved in change logs.
@@ -61,10 +80,18 @@ impl SourceTable {
         qualified("freshet", &log_table(self.oid))
     }
 
+    /// `freshet."row_<oid>"`, the composite type of its captured rows.
+    pub fn row_type(&self) -> String {
+        qualified("freshet", &row_type(self.oid))
+    }
+
     /// The column names and their PostgreSQL types, as the catalog records
     /// them (to notice a source altered under a view).
     pub fn signature(&self) -> (Vec<String>, Vec<String>) {
-        (self.def.columns.iter().map(|c| c.name.clone()).collect(), self.def.columns.iter().map(|c| sql_type(c.ty)).collect())
+        (
+            self.def.columns.iter().map(|c| c.name.clone()).collect(),
+            self.def.columns.iter().map(|c| sql_type(c.ty)).collect(),
+        )
     }
 }
 
@@ -134,11 +161,7 @@ pub fn by_oid(client: &mut impl GenericClient, oid: u32, query_name: &str) -> Re
             &[&oid],
         )?
         .and_then(|r| r.get(0));
-    let primary_key = pk
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|k| attnums.iter().position(|a| a == k))
-        .collect();
+    let primary_key = pk.unwrap_or_default().iter().filter_map(|k| attnums.iter().position(|a| a == k)).collect();
     let def = TableDef { id: ObjectId(oid as u64), name: query_name.to_string(), columns, primary_key };
     Ok(SourceTable { oid, schema, name, def })
 }
@@ -172,59 +195,214 @@ pub fn install_capture(client: &mut impl GenericClient, src: &SourceTable) -> Re
         )));
     }
     let log = src.log();
-    let mut ddl = format!("CREATE TABLE {log} (");
+    let mut ddl = format!("CREATE TYPE {} AS ({});\n", src.row_type(), column_defs(src));
+    ddl.push_str(&format!("CREATE TABLE {log} ("));
     for c in &src.def.columns {
         ddl.push_str(&format!("{} {}, ", quote_ident(&c.name), sql_type(c.ty)));
     }
-    ddl.push_str(
-        "__freshet_xid xid8 NOT NULL, __freshet_diff smallint NOT NULL, \
-         __freshet_seq bigint GENERATED ALWAYS AS IDENTITY);\n",
-    );
-    ddl.push_str(&format!("CREATE INDEX ON {log} (__freshet_xid);\n"));
-    let cols = src.column_list();
-    let (into, sep) = if cols.is_empty() { (String::new(), "") } else { (cols.clone(), ", ") };
-    let insert = |diff: i32, from: &str| {
-        format!(
-            "INSERT INTO {log} ({into}{sep}__freshet_xid, __freshet_diff) SELECT {into}{sep}__freshet_x, {diff} FROM {from};"
-        )
-    };
-    let body = format!(
-        "DECLARE __freshet_x xid8 := pg_current_xact_id(); __freshet_n bigint := 0;\n\
-         BEGIN\n\
-         IF TG_OP = 'INSERT' THEN\n  {}\n  GET DIAGNOSTICS __freshet_n = ROW_COUNT;\n\
-         ELSIF TG_OP = 'DELETE' THEN\n  {}\n  GET DIAGNOSTICS __freshet_n = ROW_COUNT;\n\
-         ELSIF TG_OP = 'UPDATE' THEN\n  {}\n  GET DIAGNOSTICS __freshet_n = ROW_COUNT;\n  {}\n\
-         ELSE\n  INSERT INTO {log} (__freshet_xid, __freshet_diff) VALUES (__freshet_x, 0);\n  __freshet_n := 1;\n\
-         END IF;\n\
-         IF __freshet_n > 0 THEN PERFORM pg_notify({}, ''); END IF;\n\
-         RETURN NULL;\nEND",
-        insert(1, "__freshet_new"),
-        insert(-1, "__freshet_old"),
-        insert(-1, "__freshet_old"),
-        insert(1, "__freshet_new"),
-        quote_literal(CHANGES_CHANNEL),
-    );
-    let func = qualified("freshet", &capture_function(src.oid));
-    ddl.push_str(&format!(
-        "CREATE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER \
-         SET search_path = pg_catalog, pg_temp AS {};\n",
-        quote_literal(&body)
-    ));
-    let table = src.qualified();
-    ddl.push_str(&format!(
-        "CREATE TRIGGER freshet_capture_insert AFTER INSERT ON {table} REFERENCING NEW TABLE AS __freshet_new \
-         FOR EACH STATEMENT EXECUTE FUNCTION {func}();\n\
-         CREATE TRIGGER freshet_capture_update AFTER UPDATE ON {table} REFERENCING OLD TABLE AS __freshet_old \
-         NEW TABLE AS __freshet_new FOR EACH STATEMENT EXECUTE FUNCTION {func}();\n\
-         CREATE TRIGGER freshet_capture_delete AFTER DELETE ON {table} REFERENCING OLD TABLE AS __freshet_old \
-         FOR EACH STATEMENT EXECUTE FUNCTION {func}();\n\
-         CREATE TRIGGER freshet_capture_truncate AFTER TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {func}();\n"
-    ));
+    ddl.push_str("__freshet_xid xid8 NOT NULL, __freshet_diff smallint NOT NULL, __freshet_seq pg_lsn NOT NULL);\n");
+    ddl.push_str(&batch_column_ddl(src));
+    ddl.push_str(&capture_ddl(client, src)?);
     client.batch_execute(&ddl)?;
     client.execute(
         "INSERT INTO freshet.sources (source_oid, schema_name, table_name, columns, column_types) VALUES ($1, $2, $3, $4, $5)",
         &[&src.oid, &src.schema, &src.name, &names, &types],
     )?;
+    Ok(())
+}
+
+/// Statements writing at least this many rows log them as one array.
+pub const BATCH_ROWS: usize = 16;
+
+/// `"a" type, "b" type` of the captured columns.
+fn column_defs(src: &SourceTable) -> String {
+    src.def
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", quote_ident(&c.name), sql_type(c.ty)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds the log's array column of captured rows, stored uncompressed (out
+/// of line when large: compressing costs more than it saves here).
+fn batch_column_ddl(src: &SourceTable) -> String {
+    format!(
+        "ALTER TABLE {log} ADD COLUMN __freshet_batch {}[];\n\
+         ALTER TABLE {log} ALTER COLUMN __freshet_batch SET STORAGE EXTERNAL;\n",
+        src.row_type(),
+        log = src.log()
+    )
+}
+
+/// The writing transaction, in a capture trigger.
+const XID: &str = "pg_catalog.pg_current_xact_id()";
+/// The WAL insert position, in a capture trigger (read per row: the rows
+/// of a statement keep their place between the statements around it).
+const LSN: &str = "pg_catalog.pg_current_wal_insert_lsn()";
+
+/// A captured statement kind: trigger event, transition tables, and the
+/// transition tables logged with their diff.
+type Kind = (&'static str, &'static str, &'static [(&'static str, i32)]);
+
+/// The statement kinds captured.
+const KINDS: [Kind; 4] = [
+    ("insert", "REFERENCING NEW TABLE AS __freshet_new", &[("__freshet_new", 1)]),
+    (
+        "update",
+        "REFERENCING OLD TABLE AS __freshet_old NEW TABLE AS __freshet_new",
+        &[("__freshet_old", -1), ("__freshet_new", 1)],
+    ),
+    ("delete", "REFERENCING OLD TABLE AS __freshet_old", &[("__freshet_old", -1)]),
+    ("truncate", "", &[]),
+];
+
+/// The trigger functions and triggers capturing `src` into its (existing)
+/// log table, replacing any there are.
+fn capture_ddl(client: &mut impl GenericClient, src: &SourceTable) -> Result<String> {
+    let busy: Option<u32> =
+        client.query_one("SELECT to_regclass($1)::oid", &[&format!("freshet.{BUSY_SEQUENCE}")])?.get(0);
+    let Some(busy) = busy else {
+        return Err(PgError::NotInitialized);
+    };
+    let log = src.log();
+    let table = src.qualified();
+    let cols = src.column_list();
+    let sep = if cols.is_empty() { "" } else { ", " };
+    // The sequence by oid: constant-folded when planned, no name lookup.
+    let regclass = |oid: u32| format!("{oid}::pg_catalog.oid::pg_catalog.regclass");
+    let notify = format!("PERFORM pg_catalog.pg_notify({}, '')", quote_literal(CHANGES_CHANNEL));
+    let mut ddl = String::new();
+    for (kind, referencing, logged) in KINDS {
+        let func = qualified("freshet", &format!("{}_{kind}", capture_function(src.oid)));
+        let body = if logged.is_empty() {
+            format!(
+                "BEGIN\n\
+                 INSERT INTO {log} (__freshet_xid, __freshet_diff, __freshet_seq) \
+                 VALUES ({XID}, 0, {LSN});\n\
+                 IF pg_catalog.pg_sequence_last_value({}) IS NULL THEN {notify}; END IF;\n\
+                 RETURN NULL;\nEND",
+                regclass(busy)
+            )
+        } else {
+            let rows: Vec<String> = logged
+                .iter()
+                .map(|(from, diff)| format!("SELECT {cols}{sep}{XID}, {diff}, {LSN} FROM {from}"))
+                .collect();
+            let by_row = format!(
+                "INSERT INTO {log} ({cols}{sep}__freshet_xid, __freshet_diff, __freshet_seq) {};",
+                rows.join(" UNION ALL ")
+            );
+            let insert = if cols.is_empty() {
+                by_row
+            } else {
+                let batches: Vec<String> = logged
+                    .iter()
+                    .map(|(from, diff)| {
+                        format!(
+                            "SELECT {XID}, {diff}, {LSN}, pg_catalog.array_agg(ROW({cols})::{}) FROM {from}",
+                            src.row_type()
+                        )
+                    })
+                    .collect();
+                // Every transition table of a statement has its number of
+                // rows: the first tells the size.
+                format!(
+                    "PERFORM FROM {} OFFSET {} LIMIT 1;\n\
+                     IF FOUND THEN\n  \
+                     INSERT INTO {log} (__freshet_xid, __freshet_diff, __freshet_seq, __freshet_batch) {};\n\
+                     ELSE\n  {by_row}\nEND IF;",
+                    logged[0].0,
+                    BATCH_ROWS - 1,
+                    batches.join(" UNION ALL ")
+                )
+            };
+            format!(
+                "BEGIN\n\
+                 {insert}\n\
+                 IF FOUND AND pg_catalog.pg_sequence_last_value({}) IS NULL THEN {notify}; END IF;\n\
+                 RETURN NULL;\nEND",
+                regclass(busy)
+            )
+        };
+        ddl.push_str(&format!(
+            "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS {};\n\
+             DROP TRIGGER IF EXISTS freshet_capture_{kind} ON {table};\n\
+             CREATE TRIGGER freshet_capture_{kind} AFTER {} ON {table} {referencing} \
+             FOR EACH STATEMENT EXECUTE FUNCTION {func}();\n",
+            quote_literal(&body),
+            kind.to_uppercase()
+        ));
+    }
+    Ok(ddl)
+}
+
+/// The DDL dropping the capture functions of the source with this oid
+/// (its triggers must be gone), including the single function of schema
+/// version 2.
+fn drop_functions_ddl(oid: u32) -> String {
+    let mut ddl = String::new();
+    for name in std::iter::once(capture_function(oid))
+        .chain(KINDS.iter().map(|(k, _, _)| format!("{}_{k}", capture_function(oid))))
+    {
+        ddl.push_str(&format!("DROP FUNCTION IF EXISTS {}();\n", qualified("freshet", &name)));
+    }
+    ddl
+}
+
+/// Brings every capture installed by an older schema version up to the
+/// current one (part of [`crate::schema::init`]): the log's per-row
+/// sequence numbers become WAL positions below any current one (so rows
+/// logged before keep their order and come first), the log's index is
+/// dropped, and the trigger functions are replaced. Sources whose table was
+/// dropped keep only their log (their views have failed).
+pub(crate) fn reinstall_captures(client: &mut impl GenericClient) -> Result<()> {
+    let rows = client.query(
+        "SELECT s.source_oid, s.schema_name, s.table_name, s.columns, s.column_types, c.oid IS NOT NULL \
+         FROM freshet.sources s LEFT JOIN pg_class c ON c.oid = s.source_oid ORDER BY s.source_oid",
+        &[],
+    )?;
+    for r in rows {
+        let oid: u32 = r.get(0);
+        let (schema, name): (String, String) = (r.get(1), r.get(2));
+        let (names, types): (Vec<String>, Vec<String>) = (r.get(3), r.get(4));
+        let exists: bool = r.get(5);
+        let log = qualified("freshet", &log_table(oid));
+        let indexes: Vec<String> = client
+            .query("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = $1::text::regclass", &[&log])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut ddl = String::new();
+        for ix in indexes {
+            ddl.push_str(&format!("DROP INDEX {ix};\n"));
+        }
+        ddl.push_str(&format!(
+            "ALTER TABLE {log} ALTER COLUMN __freshet_seq DROP IDENTITY IF EXISTS;\n\
+             ALTER TABLE {log} ALTER COLUMN __freshet_seq TYPE pg_lsn USING ('0/' || to_hex(__freshet_seq))::pg_lsn;\n"
+        ));
+        let mut columns = Vec::with_capacity(names.len());
+        for (n, t) in names.into_iter().zip(types) {
+            let ty = from_format_type(&t).ok_or_else(|| PgError::Protocol(format!("unknown column type {t}")))?;
+            columns.push(Column { name: n, ty, nullable: true });
+        }
+        let def = TableDef { id: ObjectId(oid as u64), name: name.clone(), columns, primary_key: vec![] };
+        let src = SourceTable { oid, schema: schema.clone(), name: name.clone(), def };
+        ddl.push_str(&format!("CREATE TYPE {} AS ({});\n", src.row_type(), column_defs(&src)));
+        ddl.push_str(&batch_column_ddl(&src));
+        let table = qualified(&schema, &name);
+        if exists {
+            for (kind, _, _) in KINDS {
+                ddl.push_str(&format!("DROP TRIGGER IF EXISTS freshet_capture_{kind} ON {table};\n"));
+            }
+        }
+        ddl.push_str(&drop_functions_ddl(oid));
+        client.batch_execute(&ddl)?;
+        if exists {
+            let ddl = capture_ddl(client, &src)?;
+            client.batch_execute(&ddl)?;
+        }
+    }
     Ok(())
 }
 
@@ -246,14 +424,15 @@ pub fn remove_unused_captures(client: &mut impl GenericClient) -> Result<Vec<u32
         let mut ddl = String::new();
         if let (Some(schema), Some(name)) = (schema, name) {
             let table = qualified(&schema, &name);
-            for t in ["insert", "update", "delete", "truncate"] {
-                ddl.push_str(&format!("DROP TRIGGER IF EXISTS freshet_capture_{t} ON {table};\n"));
+            for (kind, _, _) in KINDS {
+                ddl.push_str(&format!("DROP TRIGGER IF EXISTS freshet_capture_{kind} ON {table};\n"));
             }
         }
+        ddl.push_str(&drop_functions_ddl(oid));
         ddl.push_str(&format!(
-            "DROP FUNCTION IF EXISTS {}();\nDROP TABLE IF EXISTS {};\n",
-            qualified("freshet", &capture_function(oid)),
-            qualified("freshet", &log_table(oid))
+            "DROP TABLE IF EXISTS {};\nDROP TYPE IF EXISTS {};\n",
+            qualified("freshet", &log_table(oid)),
+            qualified("freshet", &row_type(oid))
         ));
         client.batch_execute(&ddl)?;
         client.execute("DELETE FROM freshet.sources WHERE source_oid = $1", &[&oid])?;

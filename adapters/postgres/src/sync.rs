@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use fallible_iterator::FallibleIterator;
 use postgres::Client;
 
-use crate::batch::{covers, current_snapshot, Snapshot};
+use crate::batch::Snapshot;
 use crate::error::{PgError, Result};
 use crate::schema::{check_installed, PROGRESS_CHANNEL, WAKEUP_CHANNEL};
 
@@ -17,28 +17,40 @@ use crate::schema::{check_installed, PROGRESS_CHANNEL, WAKEUP_CHANNEL};
 pub fn sync(client: &mut Client, names: &[String], timeout: Duration) -> Result<()> {
     check_installed(client)?;
     let deadline = Instant::now() + timeout;
-    let target: Snapshot = current_snapshot(client)?;
-    for n in names {
-        match client.query_opt("SELECT state FROM freshet.views WHERE name = $1", &[n])? {
-            None => return Err(PgError::Usage(format!("view \"{n}\" does not exist"))),
-            Some(r) if r.get::<_, &str>(0) == "paused" => {
-                return Err(PgError::Usage(format!("view \"{n}\" is paused (run `freshet resume {n}` first)")))
+    if !names.is_empty() {
+        let rows = client.query("SELECT name, state FROM freshet.views WHERE name = ANY($1)", &[&names])?;
+        for n in names {
+            match rows.iter().find(|r| r.get::<_, &str>(0) == n) {
+                None => return Err(PgError::Usage(format!("view \"{n}\" does not exist"))),
+                Some(r) if r.get::<_, &str>(1) == "paused" => {
+                    return Err(PgError::Usage(format!("view \"{n}\" is paused (run `freshet resume {n}` first)")))
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
         }
     }
-    client.execute(
-        "UPDATE freshet.views SET sync_requests = sync_requests + 1 \
-         WHERE (cardinality($1::text[]) = 0 OR name = ANY($1)) AND state = 'ok' AND refresh <> 'continuous'",
-        &[&names],
-    )?;
-    client.batch_execute(&format!("LISTEN {PROGRESS_CHANNEL}; NOTIFY {WAKEUP_CHANNEL}"))?;
-    loop {
-        let rows = client.query(
-            "SELECT name, state, error, frontier::text FROM freshet.views \
-             WHERE (cardinality($1::text[]) = 0 AND state <> 'paused') OR name = ANY($1) ORDER BY name",
+    // The target: this statement's snapshot, which sees every
+    // transaction committed before the call.
+    let target: Snapshot = client
+        .query_one(
+            "WITH r AS (UPDATE freshet.views SET sync_requests = sync_requests + 1 \
+             WHERE (cardinality($1::text[]) = 0 OR name = ANY($1)) AND state = 'ok' AND refresh <> 'continuous' \
+             RETURNING 1) SELECT pg_current_snapshot()::text, (SELECT count(*) FROM r)",
             &[&names],
-        )?;
+        )?
+        .get(0);
+    client.batch_execute(&format!("LISTEN {PROGRESS_CHANNEL}; NOTIFY {WAKEUP_CHANNEL}"))?;
+    // A view is done when its frontier sees every transaction the target
+    // sees.
+    let check = client.prepare(
+        "SELECT name, state, error, \
+         pg_snapshot_xmax($2::text::pg_snapshot) <= pg_snapshot_xmax(frontier) \
+         AND NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(frontier) x WHERE pg_visible_in_snapshot(x, $2::text::pg_snapshot)) \
+         FROM freshet.views \
+         WHERE (cardinality($1::text[]) = 0 AND state <> 'paused') OR name = ANY($1) ORDER BY name",
+    )?;
+    loop {
+        let rows = client.query(&check, &[&names, &target])?;
         let mut behind = Vec::new();
         for r in &rows {
             let name: String = r.get(0);
@@ -50,8 +62,7 @@ pub fn sync(client: &mut Client, names: &[String], timeout: Duration) -> Result<
             if state == "paused" {
                 return Err(PgError::Usage(format!("view \"{name}\" was paused while `sync` waited for it")));
             }
-            let frontier: String = r.get(3);
-            if !covers(client, &frontier, &target)? {
+            if !r.get::<_, bool>(3) {
                 behind.push(name);
             }
         }

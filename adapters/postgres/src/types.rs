@@ -8,7 +8,9 @@
 
 use std::io::{BufRead, Write};
 
+use bytes::{BufMut, BytesMut};
 use freshet_engine::{DataType, Row, Value};
+use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
 use crate::error::{PgError, Result};
 
@@ -70,21 +72,38 @@ pub fn sql_type(ty: DataType) -> String {
     }
 }
 
-/// Appends one value in COPY text format (`\N` for NULL, backslash,
-/// tab, newline and carriage return escaped).
+/// Appends one value in COPY text format (`\\N` for NULL, backslash,
+/// tab, newline and carriage return escaped). The value is formatted
+/// straight into `out`, and escaped in place only if it needs it.
 pub fn encode_value(out: &mut Vec<u8>, v: &Value) {
     if v.is_null() {
         out.extend_from_slice(b"\\N");
         return;
     }
-    let text = v.to_string();
-    for b in text.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b => out.push(b),
+    let start = out.len();
+    write_text(out, v);
+    if out[start..].iter().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+        let raw = out.split_off(start);
+        for b in raw {
+            match b {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b => out.push(b),
+            }
+        }
+    }
+}
+
+/// Appends a non-NULL value's text representation (PostgreSQL's output
+/// format) to `out`.
+fn write_text(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Text(t) => out.extend_from_slice(t.as_bytes()),
+        v => {
+            // Writing into a Vec cannot fail.
+            let _ = write!(out, "{v}");
         }
     }
 }
@@ -102,20 +121,14 @@ pub fn encode_row(out: &mut Vec<u8>, row: &Row, extra: &[i64]) {
         if i > 0 || !row.is_empty() {
             out.push(b'\t');
         }
-        out.extend_from_slice(x.to_string().as_bytes());
+        let _ = write!(out, "{x}");
     }
     out.push(b'\n');
 }
 
-/// Decodes one COPY text field: `None` for `\N`.
-fn decode_field(field: &[u8]) -> Result<Option<String>> {
-    if field == b"\\N" {
-        return Ok(None);
-    }
-    if !field.contains(&b'\\') {
-        return String::from_utf8(field.to_vec()).map(Some).map_err(|e| PgError::Protocol(e.to_string()));
-    }
-    let mut out = Vec::with_capacity(field.len());
+/// Decodes the escapes of one COPY text field into `out` (cleared first).
+fn unescape(field: &[u8], out: &mut Vec<u8>) {
+    out.clear();
     let mut i = 0;
     while i < field.len() {
         let b = field[i];
@@ -160,6 +173,15 @@ fn decode_field(field: &[u8]) -> Result<Option<String>> {
             other => out.push(other),
         }
     }
+}
+
+/// Decodes one COPY text field: `None` for `\\N`.
+fn decode_field(field: &[u8]) -> Result<Option<String>> {
+    if field == b"\\N" {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(field.len());
+    unescape(field, &mut out);
     String::from_utf8(out).map(Some).map_err(|e| PgError::Protocol(e.to_string()))
 }
 
@@ -170,33 +192,89 @@ pub fn decode_line(line: &[u8]) -> Result<Vec<Option<String>>> {
 
 /// Reads a COPY text stream whose first `types.len()` columns are values
 /// of `types` and whose remaining columns (`extra` of them) are integers.
-pub fn read_rows(reader: impl BufRead, types: &[DataType], extra: usize) -> Result<Vec<(Row, Vec<i64>)>> {
+/// Fields are parsed where they lie in the line buffer (reused across
+/// lines); only a field with escapes is copied first.
+pub fn read_rows(mut reader: impl BufRead, types: &[DataType], extra: usize) -> Result<Vec<(Row, Vec<i64>)>> {
     let mut out = Vec::new();
-    for line in reader.split(b'\n') {
-        let line = line?;
-        let fields = decode_line(&line)?;
-        if fields.len() != types.len() + extra {
-            return Err(PgError::Protocol(format!(
-                "a COPY line of {} fields where {} were expected",
-                fields.len(),
-                types.len() + extra
-            )));
+    let mut line = Vec::with_capacity(256);
+    let mut scratch = Vec::new();
+    let width = types.len() + extra;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
         }
         let mut values = Vec::with_capacity(types.len());
-        for (f, ty) in fields[..types.len()].iter().zip(types) {
-            values.push(match f {
-                None => Value::Null,
-                Some(text) => Value::parse(text, *ty)?,
-            });
-        }
         let mut ints = Vec::with_capacity(extra);
-        for f in &fields[types.len()..] {
-            let text = f.as_deref().unwrap_or("0");
-            ints.push(text.parse().map_err(|_| PgError::Protocol(format!("not an integer: {text:?}")))?);
+        let mut fields = 0;
+        for field in line.split(|&b| b == b'\t') {
+            fields += 1;
+            if fields > width {
+                continue;
+            }
+            let text: Option<&str> = if field == b"\\N" {
+                None
+            } else if field.contains(&b'\\') {
+                unescape(field, &mut scratch);
+                Some(std::str::from_utf8(&scratch).map_err(|e| PgError::Protocol(e.to_string()))?)
+            } else {
+                Some(std::str::from_utf8(field).map_err(|e| PgError::Protocol(e.to_string()))?)
+            };
+            if fields <= types.len() {
+                values.push(match text {
+                    None => Value::Null,
+                    Some(t) => Value::parse(t, types[fields - 1])?,
+                });
+            } else {
+                let t = text.unwrap_or("0");
+                ints.push(t.parse().map_err(|_| PgError::Protocol(format!("not an integer: {t:?}")))?);
+            }
+        }
+        if fields != width {
+            return Err(PgError::Protocol(format!("a COPY line of {fields} fields where {width} were expected")));
         }
         out.push((Row::new(values), ints));
     }
     Ok(out)
+}
+
+/// Values of one column sent as a `text[]` parameter (each in
+/// PostgreSQL's text representation, NULL as a NULL element), written
+/// straight into the wire format; the statement casts it to the column's
+/// type.
+#[derive(Debug)]
+pub struct TextArray<'a>(pub Vec<&'a Value>);
+
+impl ToSql for TextArray<'_> {
+    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        let has_null = self.0.iter().any(|v| v.is_null());
+        out.put_i32(1);
+        out.put_i32(i32::from(has_null));
+        out.put_u32(Type::TEXT.oid());
+        out.put_i32(i32::try_from(self.0.len())?);
+        out.put_i32(1);
+        let mut text = Vec::new();
+        for v in &self.0 {
+            if v.is_null() {
+                out.put_i32(-1);
+                continue;
+            }
+            text.clear();
+            write_text(&mut text, v);
+            out.put_i32(i32::try_from(text.len())?);
+            out.put_slice(&text);
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::TEXT_ARRAY
+    }
+
+    to_sql_checked!();
 }
 
 /// Writes all of `data` to a COPY FROM STDIN writer.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::{differences, sync, RunningAdapter, Rng, TestDb};
 use freshet_postgres::{create_view, drop_view, PgError};
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
 
 const SCHEMA: &str = "
@@ -188,7 +189,7 @@ fn capture_logs_each_statement_and_truncate_for_unprivileged_writers() {
     c.batch_execute("RESET ROLE").unwrap();
     let oid: u32 = c.query_one("SELECT 'line'::regclass::oid", &[]).unwrap().get(0);
     let diffs: Vec<i16> = c
-        .query(&format!("SELECT __freshet_diff FROM freshet.log_{oid} ORDER BY __freshet_seq"), &[])
+        .query(&format!("SELECT __freshet_diff FROM freshet.log_{oid} ORDER BY __freshet_seq, __freshet_diff"), &[])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -347,4 +348,222 @@ fn a_dropped_source_fails_its_view_alone() {
     let status = freshet_postgres::status(&mut c).unwrap();
     let states: Vec<(String, String)> = status.into_iter().map(|s| (s.name, s.state)).collect();
     assert_eq!(states, vec![("cust".to_string(), "ok".to_string()), ("o".to_string(), "failed".to_string())]);
+}
+
+/// The capture of schema version 2 for `line`: one trigger function with a
+/// fixed `search_path`, a per-row identity and an index in the log, a
+/// notification for every statement.
+fn version_2_capture(oid: u32) -> String {
+    let log = format!("freshet.log_{oid}");
+    let cols = "invoice_id, product, amount, qty";
+    let insert = |diff: i32, from: &str| {
+        format!("INSERT INTO {log} ({cols}, __freshet_xid, __freshet_diff) SELECT {cols}, __freshet_x, {diff} FROM {from};")
+    };
+    let body = format!(
+        "DECLARE __freshet_x xid8 := pg_current_xact_id(); __freshet_n bigint := 0;
+         BEGIN
+         IF TG_OP = 'INSERT' THEN {} GET DIAGNOSTICS __freshet_n = ROW_COUNT;
+         ELSIF TG_OP = 'DELETE' THEN {} GET DIAGNOSTICS __freshet_n = ROW_COUNT;
+         ELSIF TG_OP = 'UPDATE' THEN {} GET DIAGNOSTICS __freshet_n = ROW_COUNT; {}
+         ELSE INSERT INTO {log} (__freshet_xid, __freshet_diff) VALUES (__freshet_x, 0); __freshet_n := 1;
+         END IF;
+         IF __freshet_n > 0 THEN PERFORM pg_notify('freshet_changes', ''); END IF;
+         RETURN NULL; END",
+        insert(1, "__freshet_new"),
+        insert(-1, "__freshet_old"),
+        insert(-1, "__freshet_old"),
+        insert(1, "__freshet_new"),
+    );
+    let mut ddl = String::new();
+    for kind in ["insert", "update", "delete", "truncate"] {
+        ddl.push_str(&format!("DROP TRIGGER freshet_capture_{kind} ON line; DROP FUNCTION freshet.capture_{oid}_{kind}();\n"));
+    }
+    ddl.push_str(&format!(
+        "DROP SEQUENCE freshet.adapter_busy;
+         ALTER TABLE {log} DROP COLUMN __freshet_batch; DROP TYPE freshet.row_{oid};
+         ALTER TABLE {log} ALTER COLUMN __freshet_seq TYPE bigint USING 0;
+         ALTER TABLE {log} ALTER COLUMN __freshet_seq ADD GENERATED ALWAYS AS IDENTITY (START 1000);
+         CREATE INDEX ON {log} (__freshet_xid);
+         CREATE FUNCTION freshet.capture_{oid}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+             SET search_path = pg_catalog, pg_temp AS $f${body}$f$;
+         CREATE TRIGGER freshet_capture_insert AFTER INSERT ON line REFERENCING NEW TABLE AS __freshet_new
+             FOR EACH STATEMENT EXECUTE FUNCTION freshet.capture_{oid}();
+         CREATE TRIGGER freshet_capture_update AFTER UPDATE ON line REFERENCING OLD TABLE AS __freshet_old
+             NEW TABLE AS __freshet_new FOR EACH STATEMENT EXECUTE FUNCTION freshet.capture_{oid}();
+         CREATE TRIGGER freshet_capture_delete AFTER DELETE ON line REFERENCING OLD TABLE AS __freshet_old
+             FOR EACH STATEMENT EXECUTE FUNCTION freshet.capture_{oid}();
+         CREATE TRIGGER freshet_capture_truncate AFTER TRUNCATE ON line FOR EACH STATEMENT
+             EXECUTE FUNCTION freshet.capture_{oid}();
+         UPDATE freshet.schema_version SET version = 2;"
+    ));
+    ddl
+}
+
+#[test]
+fn init_upgrades_version_2_captures_keeping_pending_changes() {
+    let Some(db) = TestDb::create("upgrade") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    let totals = "SELECT product, count(*) AS n, sum(amount) AS s FROM line GROUP BY product";
+    c.batch_execute("INSERT INTO line VALUES (1, 'a', 1, 1), (2, 'b', 2, 2)").unwrap();
+    create_view(&mut c, "totals", totals, "public", &mut |_| {}).unwrap();
+    let oid: u32 = c.query_one("SELECT 'line'::regclass::oid", &[]).unwrap().get(0);
+    c.batch_execute(&version_2_capture(oid)).unwrap();
+    let installed = |c: &mut Client| -> i32 { c.query_one("SELECT max(version) FROM freshet.schema_version", &[]).unwrap().get(0) };
+    assert_eq!(installed(&mut c), 2);
+    // Changes logged by the old capture, not read yet; then a TRUNCATE
+    // and more rows logged by the new one must order after them.
+    c.batch_execute("INSERT INTO line VALUES (3, 'a', 5, 1); UPDATE line SET amount = 7 WHERE product = 'b'").unwrap();
+    assert_eq!(freshet_postgres::init(&mut c).unwrap(), 3);
+    assert_eq!(installed(&mut c), 3);
+    let functions: Vec<String> = c
+        .query(
+            "SELECT proname::text FROM pg_proc WHERE pronamespace = 'freshet'::regnamespace AND proname LIKE 'capture%' \
+             ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let expect: Vec<String> =
+        ["delete", "insert", "truncate", "update"].iter().map(|k| format!("capture_{oid}_{k}")).collect();
+    assert_eq!(functions, expect, "one function per statement kind, the old one gone");
+    let indexes: i64 =
+        c.query_one(&format!("SELECT count(*) FROM pg_index WHERE indrelid = 'freshet.log_{oid}'::regclass"), &[]).unwrap().get(0);
+    assert_eq!(indexes, 0, "the log's index is dropped");
+    c.batch_execute("DELETE FROM line WHERE product = 'a'; TRUNCATE line; INSERT INTO line VALUES (4, 'c', 1, 1)").unwrap();
+    let order = c
+        .query_one(
+            &format!(
+                "SELECT count(*) FILTER (WHERE __freshet_seq < '0/100000'), \
+                 bool_and(__freshet_seq < (SELECT __freshet_seq FROM freshet.log_{oid} WHERE __freshet_diff = 0)) \
+                 FILTER (WHERE __freshet_seq < '0/100000') FROM freshet.log_{oid}"
+            ),
+            &[],
+        )
+        .unwrap();
+    let (old, marker_after_old): (i64, bool) = (order.get(0), order.get(1));
+    assert_eq!((old, marker_after_old), (3, true), "rows logged before the upgrade keep their order, first");
+    let _adapter = RunningAdapter::start(&db.url);
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "totals", totals), 0);
+    c.batch_execute("INSERT INTO line VALUES (5, 'c', 2, 1)").unwrap();
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "totals", totals), 0);
+}
+
+#[test]
+fn capture_notifies_only_while_the_adapter_waits() {
+    let Some(db) = TestDb::create("doorbell") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    create_view(&mut c, "lines", "SELECT product, amount FROM line", "public", &mut |_| {}).unwrap();
+    let mut listener = pg(&db);
+    listener.batch_execute("LISTEN freshet_changes").unwrap();
+    let mut notified = |c: &mut Client, stmt: &str| -> bool {
+        c.batch_execute(stmt).unwrap();
+        let got = listener.notifications().timeout_iter(Duration::from_millis(300)).count().unwrap();
+        got > 0
+    };
+    // A fresh (or crashed) adapter state reads as waiting.
+    assert!(notified(&mut c, "INSERT INTO line VALUES (1, 'a', 1, 1)"));
+    c.batch_execute("SELECT setval('freshet.adapter_busy', 1, true)").unwrap();
+    assert!(!notified(&mut c, "INSERT INTO line VALUES (2, 'b', 1, 1)"), "busy: no notification");
+    assert!(!notified(&mut c, "TRUNCATE line"));
+    c.batch_execute("SELECT setval('freshet.adapter_busy', 1, false)").unwrap();
+    assert!(notified(&mut c, "INSERT INTO line VALUES (3, 'c', 1, 1)"), "waiting again");
+    assert!(notified(&mut c, "UPDATE line SET qty = 2"));
+    assert!(!notified(&mut c, "DELETE FROM line WHERE false"), "a statement changing nothing");
+    // A running adapter leaves the flag busy when it stops.
+    {
+        let _adapter = RunningAdapter::start(&db.url);
+        sync(&mut c);
+    }
+    assert!(!notified(&mut c, "INSERT INTO line VALUES (4, 'd', 1, 1)"), "no adapter waits");
+}
+
+#[test]
+fn view_keys_are_the_narrowest_the_plan_proves() {
+    let Some(db) = TestDb::create("keys") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    create_all(&mut c);
+    let keys: Vec<(String, Option<Vec<i32>>, Option<String>)> = c
+        .query(
+            "SELECT v.name, v.key_columns, (SELECT indexdef FROM pg_indexes i WHERE i.tablename = v.table_name) \
+             FROM freshet.views v ORDER BY v.name",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let index = |cols: &str, table: &str| {
+        Some(format!("CREATE UNIQUE INDEX {table}_{}_idx ON public.{table} USING btree ({cols}) NULLS NOT DISTINCT", cols.replace(", ", "_")))
+    };
+    assert_eq!(
+        keys,
+        vec![
+            // GROUP BY c.region: the group key.
+            ("by_region".into(), Some(vec![0]), index("region", "by_region")),
+            // No key: a bag, unique on every column and the count.
+            (
+                "flat_lines".into(),
+                None,
+                index("product, amount, name", "flat_lines"),
+            ),
+            // GROUP BY i.id, i.total: the primary key determines the total.
+            ("invoice_balance".into(), Some(vec![0]), index("id", "invoice_balance")),
+            // invoice LEFT JOIN customer on its primary key: one row per
+            // invoice.
+            ("invoice_customer".into(), Some(vec![0]), index("invoice", "invoice_customer")),
+            // A global aggregate: one row, no index.
+            ("line_totals".into(), Some(vec![]), None),
+        ]
+    );
+}
+
+#[test]
+fn large_statements_are_logged_as_one_array_row() {
+    let Some(db) = TestDb::create("batches") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(SCHEMA).unwrap();
+    let totals = "SELECT product, count(*) AS n, sum(amount) AS s, sum(qty) AS q FROM line GROUP BY product";
+    create_view(&mut c, "totals", totals, "public", &mut |_| {}).unwrap();
+    let oid: u32 = c.query_one("SELECT 'line'::regclass::oid", &[]).unwrap().get(0);
+    let logged = |c: &mut Client| -> (i64, i64) {
+        let r = c
+            .query_one(
+                &format!(
+                    "SELECT count(*) FILTER (WHERE __freshet_batch IS NULL), \
+                     coalesce(sum(cardinality(__freshet_batch)), 0) FROM freshet.log_{oid}"
+                ),
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    // 15 rows: one log row each; 16: one log row holding them.
+    c.batch_execute("INSERT INTO line SELECT g, 'p' || (g % 3), g, 1 FROM generate_series(1, 15) g").unwrap();
+    assert_eq!(logged(&mut c), (15, 0));
+    c.batch_execute("INSERT INTO line SELECT g, 'p' || (g % 4), g * 2, NULL FROM generate_series(1, 16) g").unwrap();
+    assert_eq!(logged(&mut c), (15, 16));
+    let _adapter = RunningAdapter::start(&db.url);
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "totals", totals), 0);
+    // Batched updates and deletes, around a TRUNCATE in one transaction,
+    // with NULLs and text needing escapes.
+    c.batch_execute(
+        "BEGIN; UPDATE line SET qty = coalesce(qty, 0) + 1, product = product || E'\\t\"x\"'; \
+         DELETE FROM line WHERE amount > 20; TRUNCATE line; \
+         INSERT INTO line SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE 'q' || (g % 2) END, NULL, g FROM generate_series(1, 40) g; \
+         UPDATE line SET amount = 1.5 WHERE qty > 10; COMMIT",
+    )
+    .unwrap();
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "totals", totals), 0);
+    c.batch_execute("DELETE FROM line WHERE qty > 3").unwrap();
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "totals", totals), 0);
 }

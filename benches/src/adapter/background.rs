@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,9 @@ pub struct Started {
 pub struct BackgroundAdapter {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<Result<(), String>>>,
+    /// Reports of the rounds after the first that did something, not
+    /// taken yet.
+    rounds: Arc<Mutex<Vec<StepReport>>>,
 }
 
 impl BackgroundAdapter {
@@ -75,6 +78,8 @@ impl BackgroundAdapter {
         let (tx, rx) = mpsc::channel::<Result<Started, String>>();
         let url = url.to_string();
         let flag = Arc::clone(&stop);
+        let rounds = Arc::new(Mutex::new(Vec::new()));
+        let observed = Arc::clone(&rounds);
         let handle = std::thread::Builder::new().name("freshet-adapter".into()).spawn(move || {
             let began = Instant::now();
             let mut adapter = match Adapter::connect(&url, config) {
@@ -93,9 +98,14 @@ impl BackgroundAdapter {
                     return Err(e.to_string());
                 }
             }
-            adapter.run(&flag).map_err(|e| e.to_string())
+            let mut observe = |r: &StepReport| {
+                if let Ok(mut rounds) = observed.lock() {
+                    rounds.push(r.clone());
+                }
+            };
+            adapter.run_observed(&flag, &mut observe).map_err(|e| e.to_string())
         })?;
-        let mut running = BackgroundAdapter { stop, handle: Some(handle) };
+        let mut running = BackgroundAdapter { stop, handle: Some(handle), rounds };
         match rx.recv() {
             Ok(Ok(started)) => Ok((running, started)),
             Ok(Err(e)) => {
@@ -120,6 +130,12 @@ impl BackgroundAdapter {
             Some(Ok(Err(e))) => Err(BenchError::Workload(format!("the adapter failed: {e}"))),
             Some(Err(_)) => Err(BenchError::Workload("the adapter thread panicked".into())),
         }
+    }
+
+    /// The reports of the rounds that did something since the last call
+    /// (the first round excepted).
+    pub fn take_rounds(&self) -> Vec<StepReport> {
+        self.rounds.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
     }
 
     /// True while the adapter thread runs (it has not stopped on an error).

@@ -20,6 +20,10 @@
 //!    change pending, each timed until the view is current;
 //! 7. the view table against PostgreSQL's own `SELECT` (`EXCEPT ALL` both
 //!    ways, and as text rows).
+//!
+//! Every refresh round the adapter reports is kept: the report shows, for
+//! the first round of each start and for the rounds of steps 3 and 4,
+//! where the time went, stage by stage (`freshet_postgres::stages`).
 
 mod background;
 mod report;
@@ -38,7 +42,7 @@ use crate::stats::{proc_status_mib, reset_peak_rss, BatchStats};
 use crate::workload::{Workload, DDL, VIEW_NAME, VIEW_SQL};
 
 pub use background::{conninfo, BackgroundAdapter, Started};
-pub use report::{render, AdapterReport, Check, Measured, MemoryFigures, RestartFigures, TableLine};
+pub use report::{render, AdapterReport, Check, Measured, MemoryFigures, RestartFigures, RoundProfile, StageFigure, TableLine};
 pub use writes::{capture_overhead, LineStatements, NewLine, OverheadPlan, WriteFigures, WriteGen};
 
 use writes::{CAPTURED_LINES, PLAIN_LINES};
@@ -310,6 +314,10 @@ pub fn run_adapter(o: &AdapterOptions) -> Result<AdapterReport, BenchError> {
         }
     }
 
+    let mut profiles = vec![
+        RoundProfile::of("first start, first round", std::slice::from_ref(&first.report)),
+        RoundProfile::new("1-row UPDATEs", &adapter.take_rounds()),
+    ];
     eprintln!("{} UPDATEs of {BULK_ROWS} rows, until `sync` returns…", o.large);
     let (mut large, mut large_statement) = (Vec::with_capacity(o.large), Vec::with_capacity(o.large));
     for _ in 0..o.large {
@@ -325,6 +333,7 @@ pub fn run_adapter(o: &AdapterOptions) -> Result<AdapterReport, BenchError> {
         }
     }
     let large_rows = BULK_ROWS.min(lines);
+    profiles.push(RoundProfile::new(&format!("{large_rows}-row UPDATEs"), &adapter.take_rounds()));
 
     eprintln!("capture overhead (adapter stopped)…");
     adapter.stop()?;
@@ -336,6 +345,7 @@ pub fn run_adapter(o: &AdapterOptions) -> Result<AdapterReport, BenchError> {
     let start = Instant::now();
     let (mut adapter, first) = BackgroundAdapter::start(&url, adapter_config.clone())?;
     sync_all(&mut ctl, &adapter)?;
+    profiles.push(RoundProfile::of("restart with the writes pending, first round", std::slice::from_ref(&first.report)));
     let backlog = RestartFigures { pending_log_rows: pending, first_round_s: first.first_round.as_secs_f64(), current_s: start.elapsed().as_secs_f64() };
 
     eprintln!("restart with one change pending…");
@@ -349,6 +359,7 @@ pub fn run_adapter(o: &AdapterOptions) -> Result<AdapterReport, BenchError> {
     let start = Instant::now();
     let (mut adapter, first) = BackgroundAdapter::start(&url, adapter_config)?;
     user.wait_visible(&c, &adapter)?;
+    profiles.push(RoundProfile::of("restart with one change pending, first round", std::slice::from_ref(&first.report)));
     let one = RestartFigures { pending_log_rows: pending, first_round_s: first.first_round.as_secs_f64(), current_s: start.elapsed().as_secs_f64() };
 
     eprintln!("checking the view table against PostgreSQL…");
@@ -388,6 +399,7 @@ pub fn run_adapter(o: &AdapterOptions) -> Result<AdapterReport, BenchError> {
         pg_single_update_ms: single_update_ms,
         pg_bulk_update_ms: bulk_update_ms,
         writes,
+        profiles,
         backlog,
         one,
         check,

@@ -57,6 +57,74 @@ pub struct RestartFigures {
     pub current_s: f64,
 }
 
+/// Where the adapter's refresh rounds spent their time in one phase.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoundProfile {
+    /// The phase.
+    pub phase: String,
+    /// Rounds profiled.
+    pub rounds: usize,
+    /// Median change-log rows read per round.
+    pub changes_p50: f64,
+    /// Median of the rounds' total time (ms).
+    pub total_p50_ms: f64,
+    /// Per stage, in the order they run: its median and mean time (ms)
+    /// over the rounds.
+    pub stages: Vec<StageFigure>,
+}
+
+/// One stage of a [`RoundProfile`].
+#[derive(Clone, Debug, Serialize)]
+pub struct StageFigure {
+    /// The stage (see `freshet_postgres::stages`).
+    pub stage: String,
+    /// Median time (ms); rounds without the stage count as 0.
+    pub p50_ms: f64,
+    /// Mean time (ms).
+    pub mean_ms: f64,
+}
+
+impl RoundProfile {
+    /// The profile of the rounds that read changes among `rounds`.
+    pub fn new(phase: &str, rounds: &[freshet_postgres::StepReport]) -> RoundProfile {
+        let reading: Vec<_> = rounds.iter().filter(|r| r.changes_read > 0).cloned().collect();
+        RoundProfile::of(phase, &reading)
+    }
+
+    /// The profile of all of `rounds`.
+    pub fn of(phase: &str, rounds: &[freshet_postgres::StepReport]) -> RoundProfile {
+        let mut names: Vec<&'static str> = Vec::new();
+        for r in rounds {
+            for (n, _) in &r.stages {
+                if !names.contains(n) {
+                    names.push(n);
+                }
+            }
+        }
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            crate::stats::percentile(&v, 0.5)
+        };
+        let stages = names
+            .iter()
+            .map(|n| {
+                let v: Vec<f64> =
+                    rounds.iter().map(|r| r.stages.iter().find(|(s, _)| s == n).map_or(0.0, |(_, d)| ms(*d))).collect();
+                let mean = if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+                StageFigure { stage: n.to_string(), p50_ms: median(v), mean_ms: mean }
+            })
+            .collect();
+        RoundProfile {
+            phase: phase.into(),
+            rounds: rounds.len(),
+            changes_p50: median(rounds.iter().map(|r| r.changes_read as f64).collect()),
+            total_p50_ms: median(rounds.iter().map(|r| r.stages.iter().map(|(_, d)| ms(*d)).sum()).collect()),
+            stages,
+        }
+    }
+}
+
 /// The view table against PostgreSQL's own result.
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
@@ -116,6 +184,8 @@ pub struct Measured {
     pub pg_bulk_update_ms: Option<f64>,
     /// Write throughput with and without capture.
     pub writes: Vec<WriteFigures>,
+    /// Where refresh rounds spent their time, per phase.
+    pub profiles: Vec<RoundProfile>,
     /// Restart with the capture-overhead writes pending.
     pub backlog: RestartFigures,
     /// Restart with one change pending.
@@ -217,6 +287,16 @@ impl AdapterReport {
                 target: Some("<= 1.3x".into()),
                 met: Some(w.slowdown <= 1.3),
             });
+            // The same as a median, which stalls of either table (a
+            // checkpoint, autovacuum) do not move.
+            t.push(TableLine {
+                metric: format!("  {} {what} statement p50 (ms, captured | plain)", w.statement),
+                freshet: Some(w.captured.p50_ms),
+                postgres: Some(w.plain.p50_ms),
+                ratio: (w.plain.p50_ms > 0.0).then(|| w.captured.p50_ms / w.plain.p50_ms),
+                target: None,
+                met: None,
+            });
         }
         let mem = &m.memory;
         t.push(plain("adapter peak RSS during start (MiB)", mem.peak_mib, None));
@@ -305,6 +385,17 @@ pub fn render(r: &AdapterReport) -> String {
         "restarts: first round {:.3} s (backlog), {:.3} s (one change); whole run {:.1} s",
         m.backlog.first_round_s, m.one.first_round_s, m.total_s
     );
+    for p in &m.profiles {
+        let _ = writeln!(
+            s,
+            "rounds, {}: {} rounds, {} change-log rows and {:.2} ms each (p50); stages p50 / mean (ms): {}",
+            p.phase,
+            p.rounds,
+            p.changes_p50,
+            p.total_p50_ms,
+            p.stages.iter().map(|f| format!("{} {:.2} / {:.2}", f.stage, f.p50_ms, f.mean_ms)).collect::<Vec<_>>().join(", ")
+        );
+    }
     let _ = writeln!(s);
     let met: Vec<&str> = r.targets().into_iter().filter(|(_, ok)| !ok).map(|(n, _)| n).collect();
     if met.is_empty() {
@@ -373,6 +464,7 @@ mod tests {
             pg_single_update_ms: Some(0.1),
             pg_bulk_update_ms: Some(60.0),
             writes: vec![write],
+            profiles: vec![],
             backlog: RestartFigures { pending_log_rows: 5, first_round_s: 1.0, current_s: 1.5 },
             one: RestartFigures { pending_log_rows: 1, first_round_s: 1.0, current_s: 1.2 },
             check: Check {

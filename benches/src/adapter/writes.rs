@@ -221,7 +221,7 @@ fn time_both(
     write: impl Fn(&LineStatements, &mut Client) -> Result<u64, BenchError>,
 ) -> Result<[Duration; 2], BenchError> {
     let mut times = [Duration::ZERO; 2];
-    let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+    let order = if i.is_multiple_of(2) { [0, 1] } else { [1, 0] };
     for t in order {
         let start = Instant::now();
         let n = write(&tables[t], client)?;

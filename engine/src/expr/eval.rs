@@ -39,6 +39,10 @@ impl Expr {
                     }
                     Ok(Value::Null)
                 }
+                VariadicFunc::Call(f) => f.eval(args, row),
+                VariadicFunc::Record => {
+                    Ok(Value::Array(args.iter().map(|a| a.eval(row)).collect::<Result<Arc<[Value]>, _>>()?))
+                }
             },
             Expr::If { cond, then, els } => {
                 if cond.eval_predicate(row)? {
@@ -421,6 +425,12 @@ fn eval_binary(func: &BinaryFunc, l: Value, r: Value) -> Result<Value, EvalError
                 Ok(l)
             }
         }
+        BinaryFunc::SingleRowValue => match l {
+            Value::Int8(n) if n > 1 => {
+                Err(EvalError::Other("more than one row returned by a subquery used as an expression".into()))
+            }
+            _ => Ok(r),
+        },
     }
 }
 
@@ -437,11 +447,12 @@ enum LikeTok {
 
 /// PostgreSQL's `LIKE` / `ILIKE`: `%` matches any sequence, `_` any one
 /// character, the escape character makes the next one literal (a pattern
-/// may not end with it).
+/// may not end with it). `ILIKE` folds ASCII letters only, as PostgreSQL
+/// does under the `C` locale (`'É' ILIKE 'é'` is false).
 pub fn like(s: &str, pattern: &str, escape: Option<char>, case_insensitive: bool) -> Result<bool, EvalError> {
     let fold = |c: char| -> char {
         if case_insensitive {
-            c.to_lowercase().next().unwrap_or(c)
+            c.to_ascii_lowercase()
         } else {
             c
         }

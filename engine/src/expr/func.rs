@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ScalarFunc;
 use crate::value::DataType;
 
 /// One-argument functions.
@@ -86,6 +87,11 @@ pub enum BinaryFunc {
     },
     /// `NULLIF(a, b)`.
     NullIf,
+    /// The value of a scalar subquery for one row: `right` (the value of
+    /// the subquery's row) when `left`, the number of rows the subquery
+    /// returned, is NULL or at most one; more rows are PostgreSQL's error
+    /// `more than one row returned by a subquery used as an expression`.
+    SingleRowValue,
 }
 
 /// Functions of any number of arguments.
@@ -98,4 +104,12 @@ pub enum VariadicFunc {
     /// `COALESCE(a, b, ...)`: the first non-NULL argument, later arguments
     /// unevaluated.
     Coalesce,
+    /// A named function (`upper`, `round`, `date_trunc`, `~`, ...); every
+    /// argument is evaluated.
+    Call(ScalarFunc),
+    /// `row(a, b, ...)`: the arguments as one value, a
+    /// [`Value::Array`](crate::value::Value::Array) of them (never NULL).
+    /// The form in which an aggregate of several arguments (`string_agg`'s
+    /// value and delimiter, the keys of its `ORDER BY`) receives them.
+    Record,
 }

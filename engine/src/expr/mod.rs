@@ -5,12 +5,21 @@
 //! resolution would have chosen (e.g. `int4 + int8` arrives as
 //! `int4::int8 + int8`). Evaluation dispatches on the values' variants.
 
+mod call;
 mod error;
 mod eval;
 mod func;
+mod func_datetime;
+mod func_numeric;
+mod func_regex;
+mod func_string;
+mod to_char;
+mod to_char_num;
 
+pub use call::ScalarFunc;
 pub use error::EvalError;
 pub use func::{BinaryFunc, UnaryFunc, VariadicFunc};
+pub use func_regex::RegexCache;
 
 use serde::{Deserialize, Serialize};
 

@@ -19,13 +19,18 @@
 //!   [`CONSTANT_ROWS_SHOWN`] rows are listed, then `... (<k> more)`)
 //! * `Filter <p1>, <p2>` (conjuncts, in evaluation order)
 //! * `Map (<e0>, <e1>, ...)`
-//! * `Join inner|left [equi=[<l> = <r>, ...]] [residual=[<p>, ...]]`; the
+//! * `Join inner|left|full [equi=[<l> = <r>, ...]] [residual=[<p>, ...]]`; the
 //!   left side of an equi pair reads the left row, the right side the right
 //!   row, residuals the concatenated row
 //! * `Reduce key=[<k>, ...] aggs=[<agg>, ...] [classes=[<class>, ...]]`
 //!   (the distinct maintenance classes of the aggregates, in first-use
 //!   order; absent without aggregates)
 //! * `Distinct`, `Union`, `Negate`, `Threshold`
+//! * `TopK [group=[<k>, ...]] order=[#1 DESC, #0 NULLS FIRST, ...]
+//!   [limit=<n>] [offset=<m>]` (the group key is absent for one group, the
+//!   order for none; a key's `NULLS FIRST`/`NULLS LAST` shows only where it
+//!   is not PostgreSQL's default for its direction; no limit: all rows after
+//!   the offset)
 //!
 //! Expressions: columns are `#n`; every operator application is
 //! parenthesised (`(#0 + 1)`, `(NOT #1)`, `(#2 IS NULL)`,
@@ -39,7 +44,7 @@
 
 use std::fmt;
 
-use super::{Aggregate, AggregateFunc, Constant, JoinKind, Plan, ReduceClass};
+use super::{Aggregate, AggregateFunc, Constant, JoinKind, Plan, ReduceClass, TopK};
 use crate::expr::{BinaryFunc, Expr, UnaryFunc, VariadicFunc};
 use crate::value::Value;
 
@@ -75,6 +80,7 @@ fn write_plan(plan: &Plan, depth: usize, f: &mut fmt::Formatter<'_>) -> fmt::Res
             f.write_str(match j.kind {
                 JoinKind::Inner => "Join inner",
                 JoinKind::LeftOuter => "Join left",
+                JoinKind::FullOuter => "Join full",
             })?;
             if !j.equi.is_empty() {
                 f.write_str(" equi=[")?;
@@ -124,6 +130,7 @@ fn write_plan(plan: &Plan, depth: usize, f: &mut fmt::Formatter<'_>) -> fmt::Res
         Plan::Union(_) => f.write_str("Union")?,
         Plan::Negate(_) => f.write_str("Negate")?,
         Plan::Threshold(_) => f.write_str("Threshold")?,
+        Plan::TopK(t) => write_topk(t, f)?,
     }
     match plan {
         Plan::Get(_) | Plan::Constant(_) => Ok(()),
@@ -138,7 +145,42 @@ fn write_plan(plan: &Plan, depth: usize, f: &mut fmt::Formatter<'_>) -> fmt::Res
         Plan::Union(x) => x.inputs.iter().try_for_each(|i| write_plan(i, depth + 1, f)),
         Plan::Negate(x) => write_plan(&x.input, depth + 1, f),
         Plan::Threshold(x) => write_plan(&x.input, depth + 1, f),
+        Plan::TopK(x) => write_plan(&x.input, depth + 1, f),
     }
+}
+
+fn write_topk(t: &TopK, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str("TopK")?;
+    if !t.group_key.is_empty() {
+        f.write_str(" group=[")?;
+        write_list(&t.group_key, f)?;
+        f.write_str("]")?;
+    }
+    if !t.order.is_empty() {
+        f.write_str(" order=[")?;
+        for (i, k) in t.order.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "#{}", k.column)?;
+            if k.descending {
+                f.write_str(" DESC")?;
+            }
+            match (k.descending, k.nulls_first) {
+                (false, true) => f.write_str(" NULLS FIRST")?,
+                (true, false) => f.write_str(" NULLS LAST")?,
+                _ => {}
+            }
+        }
+        f.write_str("]")?;
+    }
+    if let Some(n) = t.limit {
+        write!(f, " limit={n}")?;
+    }
+    if t.offset > 0 {
+        write!(f, " offset={}", t.offset)?;
+    }
+    Ok(())
 }
 
 fn write_constant(c: &Constant, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,6 +229,16 @@ impl fmt::Display for Aggregate {
             AggregateFunc::Min => "min",
             AggregateFunc::Max => "max",
             AggregateFunc::MinRepr => "min_repr",
+            AggregateFunc::BoolAnd => "bool_and",
+            AggregateFunc::BoolOr => "bool_or",
+            AggregateFunc::VarSamp => "var_samp",
+            AggregateFunc::VarPop => "var_pop",
+            AggregateFunc::StddevSamp => "stddev_samp",
+            AggregateFunc::StddevPop => "stddev_pop",
+            AggregateFunc::StringAgg(_) | AggregateFunc::ArrayAgg(_) => {
+                let name = if matches!(self.func, AggregateFunc::StringAgg(_)) { "string_agg" } else { "array_agg" };
+                return self.fmt_ordered(name, self.ordered().expect("an ordered aggregate"), f);
+            }
         };
         let distinct = if self.distinct { "DISTINCT " } else { "" };
         write!(f, "{name}({distinct}{})", self.expr)
@@ -242,14 +294,17 @@ impl fmt::Display for Expr {
                         return f.write_str(")");
                     }
                     BinaryFunc::NullIf => return write!(f, "nullif({left}, {right})"),
+                    BinaryFunc::SingleRowValue => return write!(f, "single_row_value({left}, {right})"),
                 };
                 write!(f, "({left} {op} {right})")
             }
+            Expr::Variadic { func: VariadicFunc::Call(call), args } => call.fmt_call(args, f),
             Expr::Variadic { func, args } => {
                 let (open, sep) = match func {
                     VariadicFunc::And => ("(", " AND "),
                     VariadicFunc::Or => ("(", " OR "),
-                    VariadicFunc::Coalesce => ("coalesce(", ", "),
+                    VariadicFunc::Coalesce | VariadicFunc::Call(_) => ("coalesce(", ", "),
+                    VariadicFunc::Record => ("row(", ", "),
                 };
                 f.write_str(open)?;
                 for (i, a) in args.iter().enumerate() {
@@ -291,7 +346,24 @@ fn write_literal(v: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Value::Interval(_) => write!(f, "'{v}'::interval"),
         Value::Uuid(_) => write!(f, "'{v}'::uuid"),
         Value::Bytea(_) => write!(f, "'{v}'::bytea"),
+        // Only a folded `row(...)` is an array literal.
+        Value::Array(fields) => {
+            f.write_str("row(")?;
+            write_literals(fields, f)?;
+            f.write_str(")")
+        }
     }
+}
+
+/// Literals separated by `, `.
+fn write_literals(values: &[Value], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write_literal(v, f)?;
+    }
+    Ok(())
 }
 
 /// `'...'` with embedded quotes doubled.
@@ -338,6 +410,26 @@ mod tests {
             map.to_string(),
             "Map (#0, #1, (#2 + #3))\n  Filter (#4 > 10)\n    Join inner equi=[#0 = #0] residual=[(#1 < #5)]\n      Get invoices\n      Get invoice_lines"
         );
+    }
+
+    #[test]
+    fn full_join_text() {
+        let join = Plan::Join(Join {
+            kind: JoinKind::FullOuter,
+            left: Box::new(get("a", 2)),
+            right: Box::new(get("b", 2)),
+            equi: vec![(col(0), col(1))],
+            residual: vec![col(1).call_binary(BinaryFunc::Lt, col(2))],
+        });
+        assert_eq!(join.to_string(), "Join full equi=[#0 = #1] residual=[(#1 < #2)]\n  Get a\n  Get b");
+        let cross = Plan::Join(Join {
+            kind: JoinKind::FullOuter,
+            left: Box::new(get("a", 1)),
+            right: Box::new(get("b", 1)),
+            equi: vec![],
+            residual: vec![],
+        });
+        assert_eq!(cross.to_string(), "Join full\n  Get a\n  Get b");
     }
 
     #[test]
@@ -423,6 +515,35 @@ mod tests {
         u[15] = 0xab;
         assert_eq!(lit(Value::Uuid(u)).to_string(), "'00000000-0000-0000-0000-0000000000ab'::uuid");
         assert_eq!(lit(Value::Bytea(vec![0xde, 0xad].into())).to_string(), "'\\xdead'::bytea");
+    }
+
+    #[test]
+    fn topk_text() {
+        use crate::plan::SortColumn;
+        let t = Plan::TopK(TopK {
+            input: Box::new(get("t", 3)),
+            group_key: vec![col(0).call_unary(UnaryFunc::KeyNormalize)],
+            order: vec![
+                SortColumn { column: 1, descending: true, nulls_first: true },
+                SortColumn { column: 2, descending: false, nulls_first: true },
+                SortColumn { column: 0, descending: true, nulls_first: false },
+                SortColumn::asc(1),
+            ],
+            limit: Some(1),
+            offset: 0,
+        });
+        assert_eq!(
+            t.to_string(),
+            "TopK group=[key_normalize(#0)] order=[#1 DESC, #2 NULLS FIRST, #0 DESC NULLS LAST, #1] limit=1\n  Get t"
+        );
+        let whole = Plan::TopK(TopK {
+            input: Box::new(get("t", 1)),
+            group_key: vec![],
+            order: vec![],
+            limit: None,
+            offset: 2,
+        });
+        assert_eq!(whole.to_string(), "TopK offset=2\n  Get t");
     }
 
     #[test]

@@ -10,10 +10,13 @@
 //! columns followed by the right row's).
 
 mod display;
+pub mod keys;
 pub mod optimize;
 mod reduce;
+mod topk;
 
-pub use reduce::{AggregateFunc, Aggregate, ReduceClass};
+pub use reduce::{AggOrder, AggregateFunc, Aggregate, OrderedArgs, ReduceClass};
+pub use topk::{compare_rows, SortColumn, TopK};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +54,9 @@ pub enum Plan {
     Negate(Negate),
     /// Rows with positive multiplicity, others dropped.
     Threshold(Threshold),
+    /// The first rows of each group in a sort order (`ORDER BY … LIMIT`,
+    /// `DISTINCT ON`).
+    TopK(TopK),
 }
 
 /// Reads an object's contents.
@@ -98,6 +104,9 @@ pub enum JoinKind {
     Inner,
     /// Inner, plus each left row that matched nothing, padded with NULLs.
     LeftOuter,
+    /// Left outer, plus each right row that matched nothing, with NULLs
+    /// for the left columns.
+    FullOuter,
 }
 
 /// A binary join. Output rows are the left row's columns followed by the
@@ -106,7 +115,7 @@ pub enum JoinKind {
 /// concatenated row is true.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Join {
-    /// Inner or left outer.
+    /// Inner, left outer or full outer.
     pub kind: JoinKind,
     /// The left input.
     pub left: Box<Plan>,
@@ -175,6 +184,7 @@ impl Plan {
             Plan::Union(u) => u.inputs.first().map_or(0, Plan::arity),
             Plan::Negate(n) => n.input.arity(),
             Plan::Threshold(t) => t.input.arity(),
+            Plan::TopK(t) => t.input.arity(),
         }
     }
 
@@ -207,6 +217,7 @@ impl Plan {
             Plan::Union(x) => x.inputs.iter().for_each(|i| i.visit(f)),
             Plan::Negate(x) => x.input.visit(f),
             Plan::Threshold(x) => x.input.visit(f),
+            Plan::TopK(x) => x.input.visit(f),
         }
     }
 }

@@ -31,6 +31,9 @@
 //! incrementally (O(1) amortised per changed row beyond the inner join's
 //! own work).
 
+#[path = "join_full.rs"]
+mod full;
+
 use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::operators::ThresholdTotal;
 
@@ -120,7 +123,9 @@ pub(crate) fn shared_arrangements(plan: &Plan) -> Vec<(ObjectId, Vec<usize>)> {
             if j.kind == JoinKind::Inner {
                 out.extend(SidePlan::new(&j.left, &left).shared_key());
             }
-            out.extend(SidePlan::new(&j.right, &right).shared_key());
+            if j.kind != JoinKind::FullOuter {
+                out.extend(SidePlan::new(&j.right, &right).shared_key());
+            }
         }
     });
     out.sort();
@@ -145,7 +150,7 @@ pub(crate) fn direct_sources(plan: &Plan, shared: bool) -> Vec<ObjectId> {
                 if !left_shared {
                     visit(&j.left, shared, out);
                 }
-                if SidePlan::new(&j.right, &right).shared_key().is_none() {
+                if j.kind == JoinKind::FullOuter || SidePlan::new(&j.right, &right).shared_key().is_none() {
                     visit(&j.right, shared, out);
                 }
             }
@@ -161,6 +166,7 @@ pub(crate) fn direct_sources(plan: &Plan, shared: bool) -> Vec<ObjectId> {
             Plan::Union(x) => x.inputs.iter().for_each(|i| visit(i, shared, out)),
             Plan::Negate(x) => visit(&x.input, shared, out),
             Plan::Threshold(x) => visit(&x.input, shared, out),
+            Plan::TopK(x) => visit(&x.input, shared, out),
         }
     }
     let mut out = Vec::new();
@@ -383,6 +389,9 @@ fn finish<'s>(results: Coll<'s, Result<Row, EvalError>>, can_fail: bool) -> (Col
 /// Renders a join with the `Filter`/`Map` chain `steps` above it fused
 /// into its output.
 pub(crate) fn build_join<'s>(ctx: &Context<'s>, join: &Join, steps: &[Step]) -> Result<Rendered<'s>, EngineError> {
+    if join.kind == JoinKind::FullOuter {
+        return full::build_full_join(ctx, join, steps);
+    }
     let (left_keys, right_keys): (Vec<Expr>, Vec<Expr>) = join.equi.iter().cloned().unzip();
     let left_plan = SidePlan::new(&join.left, &left_keys);
     let right_plan = SidePlan::new(&join.right, &right_keys);
@@ -458,5 +467,6 @@ pub(crate) fn build_join<'s>(ctx: &Context<'s>, join: &Join, steps: &[Step]) -> 
             };
             Ok(Rendered { ok, err: left.err.concat(right_err).concat(residual_err).concat(steps_err) })
         }
+        JoinKind::FullOuter => unreachable!("full outer joins are rendered by `full`"),
     }
 }

@@ -22,6 +22,7 @@ mod map_filter;
 mod negate;
 pub(crate) mod reduce;
 mod threshold;
+mod topk;
 mod union;
 
 use std::collections::HashMap;
@@ -182,6 +183,7 @@ pub(crate) fn render<'s>(ctx: &Context<'s>, plan: &Plan) -> Result<Rendered<'s>,
         }
         Plan::Negate(n) => Ok(negate::build_negate(render(ctx, &n.input)?)),
         Plan::Threshold(t) => Ok(threshold::build_threshold(render(ctx, &t.input)?)),
+        Plan::TopK(t) => topk::build_topk(ctx, t),
     }
 }
 

@@ -76,5 +76,17 @@ pub(crate) fn validate(plan: &Plan, arities: &HashMap<ObjectId, usize>) -> Resul
         }
         Plan::Negate(n) => validate(&n.input, arities),
         Plan::Threshold(t) => validate(&t.input, arities),
+        Plan::TopK(t) => {
+            validate(&t.input, arities)?;
+            check_exprs(&t.group_key, t.input.arity(), "a top-k group key")?;
+            let arity = t.input.arity();
+            match t.order.iter().find(|k| k.column >= arity) {
+                Some(k) => Err(EngineError::InvalidPlan(format!(
+                    "a top-k sorts on column #{} of a {arity}-column input",
+                    k.column
+                ))),
+                None => Ok(()),
+            }
+        }
     }
 }

@@ -21,6 +21,10 @@ pub(crate) fn type_of(v: &Value) -> DataType {
         Value::Interval(_) => DataType::Interval,
         Value::Uuid(_) => DataType::Uuid,
         Value::Bytea(_) => DataType::Bytea,
+        Value::Array(a) => {
+            let element = a.iter().find(|e| !e.is_null()).map_or(DataType::Unknown, type_of);
+            DataType::array_of(element).unwrap_or(DataType::Unknown)
+        }
     }
 }
 
@@ -110,6 +114,10 @@ impl Value {
             (Value::Bool(b), T::Int4) => Ok(Value::Int4(*b as i32)),
             (Value::Bool(b), T::Bool) => Ok(Value::Bool(*b)),
             // Numeric.
+            (Value::Numeric(n), T::Int2 | T::Int4 | T::Int8) if !n.is_finite() => {
+                let what = if n.is_nan() { "NaN" } else { "infinity" };
+                Err(EvalError::Other(format!("cannot convert {what} to {to}")))
+            }
             (Value::Numeric(n), T::Int2 | T::Int4 | T::Int8) => match n.round_to_i128()? {
                 Some(v) => int_to(v, to),
                 None => Err(int_out_of_range(to)),
@@ -130,6 +138,10 @@ impl Value {
             (Value::Interval(i), T::Interval) => Ok(Value::Interval(*i)),
             (Value::Uuid(u), T::Uuid) => Ok(Value::Uuid(*u)),
             (Value::Bytea(b), T::Bytea) => Ok(Value::Bytea(b.clone())),
+            // Element by element.
+            (Value::Array(a), T::Array(element)) => {
+                Ok(Value::Array(a.iter().map(|e| e.cast(*element)).collect::<Result<_, _>>()?))
+            }
             _ => Err(cannot()),
         }
     }

@@ -44,6 +44,10 @@ pub enum DataType {
     /// The type of an untyped `NULL` literal before resolution (PostgreSQL's
     /// "unknown"); resolves to `text` where nothing else decides.
     Unknown,
+    /// A one-dimensional array of the element type (`integer[]`), e.g. the
+    /// result of `array_agg`. The element type carries no modifier; build
+    /// it with [`DataType::array_of`].
+    Array(#[serde(deserialize_with = "deserialize_element")] &'static DataType),
 }
 
 impl DataType {
@@ -67,10 +71,48 @@ impl DataType {
         self.is_integer() || matches!(self, DataType::Numeric(_) | DataType::Float8)
     }
 
+    /// The type of arrays of `element` (its modifier dropped: `array_agg`
+    /// over `varchar(3)` is `character varying[]`, over `char(3)`
+    /// `character[]`); `None` for an array element type (multidimensional
+    /// arrays are not supported).
+    pub fn array_of(element: DataType) -> Option<DataType> {
+        element_type(element).map(DataType::Array)
+    }
+
     /// True for text, varchar and char.
     pub fn is_string(self) -> bool {
         matches!(self, DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Bpchar)
     }
+}
+
+/// The one static instance of each array element type, so that
+/// [`DataType`] stays `Copy`.
+fn element_type(t: DataType) -> Option<&'static DataType> {
+    Some(match t {
+        DataType::Bool => &DataType::Bool,
+        DataType::Int2 => &DataType::Int2,
+        DataType::Int4 => &DataType::Int4,
+        DataType::Int8 => &DataType::Int8,
+        DataType::Numeric(_) => &DataType::Numeric(None),
+        DataType::Float8 => &DataType::Float8,
+        DataType::Text => &DataType::Text,
+        DataType::Varchar(_) => &DataType::Varchar(None),
+        DataType::Char(_) | DataType::Bpchar => &DataType::Bpchar,
+        DataType::Date => &DataType::Date,
+        DataType::Timestamp => &DataType::Timestamp,
+        DataType::TimestampTz => &DataType::TimestampTz,
+        DataType::Interval => &DataType::Interval,
+        DataType::Uuid => &DataType::Uuid,
+        DataType::Bytea => &DataType::Bytea,
+        DataType::Unknown => &DataType::Unknown,
+        DataType::Array(_) => return None,
+    })
+}
+
+/// Reads an array's element type back to its static instance.
+fn deserialize_element<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static DataType, D::Error> {
+    let t = DataType::deserialize(d)?;
+    element_type(t).ok_or_else(|| serde::de::Error::custom(format!("arrays of {t} are not supported")))
 }
 
 /// PostgreSQL's `format_type` spelling, e.g. `numeric(12,2)`,
@@ -97,6 +139,9 @@ impl fmt::Display for DataType {
             DataType::Uuid => write!(f, "uuid"),
             DataType::Bytea => write!(f, "bytea"),
             DataType::Unknown => write!(f, "unknown"),
+            // `format_type` of `bpchar[]` is `character[]`.
+            DataType::Array(DataType::Bpchar) => write!(f, "character[]"),
+            DataType::Array(t) => write!(f, "{t}[]"),
         }
     }
 }

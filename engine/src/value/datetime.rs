@@ -196,14 +196,10 @@ impl Date {
         match self.0 {
             i32::MIN => Ok(Timestamp::NEG_INFINITY),
             i32::MAX => Ok(Timestamp::INFINITY),
-            d => {
-                let t = d as i64 * USECS_PER_DAY;
-                if (TIMESTAMP_MIN..TIMESTAMP_END).contains(&t) {
-                    Ok(Timestamp(t))
-                } else {
-                    Err(EvalError::Other("date out of range for timestamp".into()))
-                }
-            }
+            d => match (d as i64).checked_mul(USECS_PER_DAY) {
+                Some(t) if (TIMESTAMP_MIN..TIMESTAMP_END).contains(&t) => Ok(Timestamp(t)),
+                _ => Err(EvalError::Other("date out of range for timestamp".into())),
+            },
         }
     }
 }

@@ -16,6 +16,7 @@
 //! [`Value::key_normalized`] maps values that SQL comparison deems equal to
 //! one representation; join keys use it so `1.0` joins `1.00`.
 
+mod array;
 pub(crate) mod cast;
 mod datatype;
 mod datetime;
@@ -24,6 +25,7 @@ mod float;
 mod numeric;
 mod numeric_accum;
 mod numeric_arith;
+mod numeric_math;
 mod numeric_text;
 mod row;
 mod text;
@@ -31,6 +33,7 @@ mod text;
 mod tests;
 
 pub use datatype::DataType;
+pub(crate) use datetime::{civil_from_days, days_from_civil, days_in_month};
 pub use datetime::{Date, Interval, Timestamp, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC};
 pub use float::F64;
 pub use numeric::{Numeric, NUMERIC_MAX_SCALE};
@@ -77,6 +80,12 @@ pub enum Value {
     Uuid([u8; 16]),
     /// `bytea`.
     Bytea(Arc<[u8]>),
+    /// A one-dimensional array (the result of `array_agg`): its elements
+    /// in order, NULLs included; the column's [`DataType::Array`] names the
+    /// element type. It also carries the fields of an anonymous record
+    /// ([`VariadicFunc::Record`](crate::expr::VariadicFunc::Record)), the
+    /// form in which an aggregate of several arguments receives them.
+    Array(Arc<[Value]>),
 }
 
 impl Value {
@@ -100,6 +109,7 @@ impl Value {
             (Value::Numeric(a), Value::Numeric(b)) => Some(a.cmp_value(b)),
             (Value::Float8(a), Value::Float8(b)) => Some(a.sql_cmp(b)),
             (Value::Interval(a), Value::Interval(b)) => Some(a.cmp_span(b)),
+            (Value::Array(a), Value::Array(b)) => Some(array::sql_cmp(a, b)),
             (a, b) => Some(a.cmp(b)),
         }
     }
@@ -127,6 +137,7 @@ impl Value {
             Value::Numeric(n) => Value::Numeric(n.normalized()),
             Value::Float8(f) => Value::Float8(f.normalized()),
             Value::Interval(i) => Value::Interval(i.normalized()),
+            Value::Array(a) => Value::Array(a.iter().map(Value::key_normalized).collect()),
             v => v.clone(),
         }
     }

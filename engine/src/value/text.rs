@@ -35,6 +35,7 @@ impl fmt::Display for Value {
                 }
                 f.write_str(&s)
             }
+            Value::Array(elements) => super::array::write_array(elements, f),
         }
     }
 }
@@ -225,6 +226,7 @@ impl Value {
             DataType::Interval => Value::Interval(Interval::parse(text)?),
             DataType::Uuid => Value::Uuid(parse_uuid(text)?),
             DataType::Bytea => Value::Bytea(Arc::from(parse_bytea(text)?)),
+            DataType::Array(element) => super::array::parse_array(text, *element)?,
         })
     }
 }

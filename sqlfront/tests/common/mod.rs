@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use freshet_engine::catalog::{Column, TableDef, ViewDef};
 use freshet_engine::expr::{Expr, UnaryFunc, VariadicFunc};
-pub use freshet_engine::plan::Plan;
 use freshet_engine::plan::JoinKind;
+pub use freshet_engine::plan::Plan;
 use freshet_engine::value::{DataType, Value};
 use freshet_engine::ObjectId;
 use freshet_sql::{parse, plan, Catalog, Query, SqlError, Statement};
@@ -146,6 +146,7 @@ fn render(p: &Plan, depth: usize, out: &mut String) {
             let kind = match j.kind {
                 JoinKind::Inner => "Inner",
                 JoinKind::LeftOuter => "Left",
+                JoinKind::FullOuter => "Full",
             };
             let _ = writeln!(out, "{pad}Join {kind} equi={} on {}", j.equi.len(), list(&j.residual));
             render(&j.left, depth + 1, out);
@@ -197,6 +198,8 @@ pub fn expr(e: &Expr) -> String {
                 VariadicFunc::And => "And",
                 VariadicFunc::Or => "Or",
                 VariadicFunc::Coalesce => "Coalesce",
+                VariadicFunc::Call(f) => f.name(),
+                VariadicFunc::Record => "Record",
             };
             format!("{name}({})", args.iter().map(expr).collect::<Vec<_>>().join(", "))
         }

@@ -130,6 +130,38 @@ fn left_join_pads_left_rows_without_match() {
     );
 }
 
+#[test]
+fn full_join_pads_unmatched_rows_of_both_sides() {
+    let got = evaluate(&join_plan(JoinKind::FullOuter, vec![]), &join_fixture()).unwrap();
+    assert_eq!(
+        got,
+        vec![
+            (row(vec![NULL, NULL, NULL, t("y")]), 1),
+            (row(vec![NULL, NULL, i(3), t("z")]), 1),
+            (row(vec![NULL, t("c"), NULL, NULL]), 1),
+            (row(vec![i(1), t("a"), i(1), t("x")]), 2),
+            (row(vec![i(1), t("b"), i(1), t("x")]), 2),
+            (row(vec![i(2), t("d"), NULL, NULL]), 2),
+        ]
+    );
+    // No pair satisfies the residual: every row of both sides padded, once
+    // per unit of its multiplicity.
+    let never = c(3).call_binary(BinaryFunc::NotEq, lit(t("x")));
+    let got = evaluate(&join_plan(JoinKind::FullOuter, vec![never]), &join_fixture()).unwrap();
+    assert_eq!(
+        got,
+        vec![
+            (row(vec![NULL, NULL, NULL, t("y")]), 1),
+            (row(vec![NULL, NULL, i(1), t("x")]), 2),
+            (row(vec![NULL, NULL, i(3), t("z")]), 1),
+            (row(vec![NULL, t("c"), NULL, NULL]), 1),
+            (row(vec![i(1), t("a"), NULL, NULL]), 1),
+            (row(vec![i(1), t("b"), NULL, NULL]), 1),
+            (row(vec![i(2), t("d"), NULL, NULL]), 2),
+        ]
+    );
+}
+
 fn agg(func: AggregateFunc, expr: Expr, input_type: DataType, distinct: bool) -> Aggregate {
     Aggregate { func, expr, input_type, distinct }
 }

@@ -36,6 +36,7 @@ pub(crate) fn can_error(e: &Expr) -> bool {
         Expr::Binary { func, left, right } => {
             let this = match func {
                 BinaryFunc::Add | BinaryFunc::Sub | BinaryFunc::Mul | BinaryFunc::Div | BinaryFunc::Mod => true,
+                BinaryFunc::SingleRowValue => true,
                 BinaryFunc::Eq
                 | BinaryFunc::NotEq
                 | BinaryFunc::Lt
@@ -50,6 +51,7 @@ pub(crate) fn can_error(e: &Expr) -> bool {
             };
             this || can_error(left) || can_error(right)
         }
+        Expr::Variadic { func: VariadicFunc::Call(f), args } => f.can_error(args) || args.iter().any(can_error),
         Expr::Variadic { args, .. } => args.iter().any(can_error),
         Expr::If { cond, then, els } => can_error(cond) || can_error(then) || can_error(els),
     }
@@ -91,6 +93,7 @@ pub(crate) fn is_representation_blind(e: &Expr) -> bool {
         Expr::Column(_) | Expr::Literal(_) => true,
         Expr::Unary { func: UnaryFunc::Cast(_), .. } => false,
         Expr::Unary { arg, .. } => is_representation_blind(arg),
+        Expr::Variadic { func: VariadicFunc::Call(f), .. } if !f.is_representation_blind() => false,
         Expr::Binary { left, right, .. } => is_representation_blind(left) && is_representation_blind(right),
         Expr::Variadic { args, .. } => args.iter().all(is_representation_blind),
         Expr::If { cond, then, els } => {
@@ -145,17 +148,77 @@ pub(crate) fn shift_up(mut e: Expr, by: usize) -> Expr {
 /// Splits top-level `AND`s into conjuncts (in order) and drops literal
 /// `TRUE` conjuncts. A conjunct list keeps a row when every conjunct is
 /// true, exactly when the `AND` is true.
+///
+/// A top-level `OR` whose every disjunct has some conjuncts in common (that
+/// cannot fail) is split too: `(c AND x) OR (c AND y)` becomes the
+/// conjuncts `c` and `x OR y` (see [`factor_or`]), so a join condition
+/// written as alternatives that share an equality is keyed on it.
 pub(crate) fn split_conjuncts(preds: Vec<Expr>) -> Vec<Expr> {
     fn go(e: Expr, out: &mut Vec<Expr>) {
         match e {
             Expr::Variadic { func: VariadicFunc::And, args } => args.into_iter().for_each(|a| go(a, out)),
             Expr::Literal(Value::Bool(true)) => {}
+            Expr::Variadic { func: VariadicFunc::Or, args } => match factor_or(args) {
+                Ok((common, rest)) => {
+                    common.into_iter().for_each(|c| go(c, out));
+                    out.extend(rest);
+                }
+                Err(args) => out.push(Expr::Variadic { func: VariadicFunc::Or, args }),
+            },
             e => out.push(e),
         }
     }
     let mut out = Vec::with_capacity(preds.len());
     preds.into_iter().for_each(|p| go(p, &mut out));
     out
+}
+
+/// The conjuncts of `e` (its top-level `AND`s flattened).
+fn conjuncts_of(e: Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::Variadic { func: VariadicFunc::And, args } => args.into_iter().for_each(|a| conjuncts_of(a, out)),
+        e => out.push(e),
+    }
+}
+
+/// Factors the conjuncts common to every disjunct out of `OR(args)`:
+/// returns them (in the first disjunct's order) and the `OR` of what
+/// remains of each disjunct, or `None` for that `OR` when some disjunct
+/// has nothing left (it is then implied by the common conjuncts:
+/// `c OR (c AND x)` is `c`). Both are identities of SQL's three-valued
+/// logic (Kleene logic is distributive and absorptive). Only conjuncts
+/// that cannot fail are factored out, and the remaining `OR` is evaluated
+/// only where they hold, so no expression runs on a row it did not run on
+/// before. `Err(args)` when there is nothing to factor.
+pub(crate) fn factor_or(args: Vec<Expr>) -> Result<(Vec<Expr>, Option<Expr>), Vec<Expr>> {
+    let disjuncts: Vec<Vec<Expr>> = args
+        .iter()
+        .map(|a| {
+            let mut cs = Vec::new();
+            conjuncts_of(a.clone(), &mut cs);
+            cs
+        })
+        .collect();
+    let Some((first, others)) = disjuncts.split_first() else { return Err(args) };
+    let mut common: Vec<Expr> = Vec::new();
+    for c in first {
+        if !common.contains(c) && !can_error(c) && others.iter().all(|d| d.contains(c)) {
+            common.push(c.clone());
+        }
+    }
+    if common.is_empty() || others.is_empty() {
+        return Err(args);
+    }
+    let mut rest = Vec::with_capacity(disjuncts.len());
+    for d in disjuncts {
+        let mut left: Vec<Expr> = d.into_iter().filter(|c| !common.contains(c)).collect();
+        match left.len() {
+            0 => return Ok((common, None)),
+            1 => rest.push(left.pop().expect("one conjunct")),
+            _ => rest.push(Expr::Variadic { func: VariadicFunc::And, args: left }),
+        }
+    }
+    Ok((common, Some(Expr::Variadic { func: VariadicFunc::Or, args: rest })))
 }
 
 /// True for a literal `FALSE` or `NULL`: a conjunct no row satisfies.
@@ -257,5 +320,6 @@ fn fold_variadic(func: VariadicFunc, args: Vec<Expr>) -> Expr {
                 _ => Expr::Variadic { func, args: kept },
             }
         }
+        VariadicFunc::Call(_) | VariadicFunc::Record => Expr::Variadic { func, args },
     }
 }

@@ -3,7 +3,7 @@
 
 use super::expr::{fold, is_cheap, is_never_true, split_conjuncts, substitute};
 use crate::expr::Expr;
-use crate::plan::{Aggregate, Constant, Distinct, Filter, Join, Map, Negate, Plan, Reduce, Threshold, Union};
+use crate::plan::{Aggregate, Constant, Distinct, Filter, Join, Map, Negate, Plan, Reduce, Threshold, TopK, Union};
 
 /// Applies `f` to every expression of the plan.
 pub(crate) fn map_exprs(plan: Plan, f: &mut impl FnMut(Expr) -> Expr) -> Plan {
@@ -33,6 +33,11 @@ pub(crate) fn map_exprs(plan: Plan, f: &mut impl FnMut(Expr) -> Expr) -> Plan {
         Plan::Union(u) => Plan::Union(Union { inputs: u.inputs.into_iter().map(|i| map_exprs(i, f)).collect() }),
         Plan::Negate(n) => Plan::Negate(Negate { input: Box::new(map_exprs(*n.input, f)) }),
         Plan::Threshold(t) => Plan::Threshold(Threshold { input: Box::new(map_exprs(*t.input, f)) }),
+        Plan::TopK(t) => Plan::TopK(TopK {
+            input: Box::new(map_exprs(*t.input, f)),
+            group_key: t.group_key.into_iter().map(&mut *f).collect(),
+            ..t
+        }),
     }
 }
 
@@ -97,6 +102,7 @@ pub(crate) fn fuse(plan: Plan) -> Plan {
         Plan::Union(u) => Plan::Union(Union { inputs: u.inputs.into_iter().map(fuse).collect() }),
         Plan::Negate(n) => Plan::Negate(Negate { input: Box::new(fuse(*n.input)) }),
         Plan::Threshold(t) => Plan::Threshold(Threshold { input: Box::new(fuse(*t.input)) }),
+        Plan::TopK(t) => Plan::TopK(TopK { input: Box::new(fuse(*t.input)), ..t }),
     }
 }
 

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use super::expr::{as_equi_pair, can_error, shift_up};
 use crate::expr::{BinaryFunc, Expr};
-use crate::plan::{Distinct, Filter, Join, JoinKind, Map, Negate, Plan, Reduce, Threshold, Union};
+use crate::plan::{Distinct, Filter, Join, JoinKind, Map, Negate, Plan, Reduce, Threshold, TopK, Union};
 
 /// Reorders every eligible inner-join tree in the plan.
 pub(crate) fn order_joins(plan: Plan) -> Plan {
@@ -47,6 +47,7 @@ pub(crate) fn order_joins(plan: Plan) -> Plan {
         Plan::Union(u) => Plan::Union(Union { inputs: u.inputs.into_iter().map(order_joins).collect() }),
         Plan::Negate(n) => Plan::Negate(Negate { input: Box::new(order_joins(*n.input)) }),
         Plan::Threshold(t) => Plan::Threshold(Threshold { input: Box::new(order_joins(*t.input)) }),
+        Plan::TopK(t) => Plan::TopK(TopK { input: Box::new(order_joins(*t.input)), ..t }),
     }
 }
 

@@ -18,10 +18,14 @@
 //!    when the referenced expressions are cheap), `Union`, `Negate`,
 //!    `Threshold`, `Distinct` and keyed `Reduce` (group-key conjuncts), into
 //!    the inputs of inner joins, into the left input of a left outer join
-//!    (never the right); conjuncts over both sides of an inner join become
+//!    (never the right), never through a `TopK` (which rows come first
+//!    depends on the rows a filter would remove); conjuncts over both sides of an inner join become
 //!    residuals, one-sided inner residuals and right-only left-outer `ON`
-//!    conjuncts move into their input; equalities between the two sides
-//!    become equi-key pairs;
+//!    conjuncts move into their input; nothing moves into or out of a full
+//!    outer join (both sides can appear null-extended); equalities between
+//!    the two sides become equi-key pairs, also when they are common to
+//!    every alternative of an `OR` (`(a = b AND x) OR (a = b AND y)` is
+//!    split into `a = b` and `x OR y`);
 //! 3. inner-join ordering (see [`joins`]).
 //!
 //! Then, once: projection push-down (see [`project`]): join inputs and

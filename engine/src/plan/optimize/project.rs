@@ -10,8 +10,9 @@
 //! rendering fuses into the join. A `Map` drops the expressions nobody
 //! reads. Nothing else narrows its output: elsewhere a projection would
 //! cost a pass over the rows and save nothing, so `Reduce`, `Filter` and
-//! `Negate` pass their needs down, and `Distinct`, `Threshold` and `Union`
-//! (whose results depend on every column) ask for all columns.
+//! `Negate` pass their needs down, and `Distinct`, `Threshold`, `Union`
+//! and `TopK` (whose results depend on every column: a top-k breaks ties
+//! between rows by the whole row) ask for all columns.
 //!
 //! Dropping an expression nobody reads can only remove evaluations, hence
 //! failures, never add any. A `Filter` never stays above a projecting
@@ -22,7 +23,7 @@ use std::collections::BTreeSet;
 
 use super::expr::substitute;
 use crate::expr::Expr;
-use crate::plan::{Aggregate, Distinct, Filter, Join, Map, Negate, Plan, Reduce, Threshold, Union};
+use crate::plan::{Aggregate, Distinct, Filter, Join, Map, Negate, Plan, Reduce, Threshold, TopK, Union};
 
 /// For each column of a node before the rewrite, its position after it
 /// (`None`: dropped, nobody reads it).
@@ -139,6 +140,11 @@ fn narrow(plan: Plan, demand: &BTreeSet<usize>) -> (Plan, Remap) {
             let arity = u.inputs.first().map_or(0, Plan::arity);
             let inputs = u.inputs.into_iter().map(narrow_fully).collect();
             (Plan::Union(Union { inputs }), identity(arity))
+        }
+        Plan::TopK(t) => {
+            let arity = t.input.arity();
+            let input = narrow_fully(*t.input);
+            (Plan::TopK(TopK { input: Box::new(input), ..t }), identity(arity))
         }
         Plan::Negate(n) => {
             let (input, remap) = narrow(*n.input, demand);

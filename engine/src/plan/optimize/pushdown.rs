@@ -10,7 +10,7 @@ use super::expr::{
     as_equi_pair, can_error, columns, is_cheap, is_representation_blind, shift_down, split_conjuncts, substitute,
 };
 use crate::expr::Expr;
-use crate::plan::{Distinct, Filter, Join, JoinKind, Map, Negate, Plan, Reduce, Threshold, Union};
+use crate::plan::{Distinct, Filter, Join, JoinKind, Map, Negate, Plan, Reduce, Threshold, TopK, Union};
 
 /// Pushes every `Filter` as far down as it may go and normalises join
 /// conditions (one-sided residuals into the inputs, equalities into equi
@@ -80,6 +80,9 @@ fn push_into(plan: Plan, preds: Vec<Expr>) -> Plan {
                 keep,
             )
         }
+        // A filter below a top-k would change which rows are first: none
+        // moves through it.
+        Plan::TopK(t) => filtered(Plan::TopK(TopK { input: Box::new(push_into(*t.input, Vec::new())), ..t }), preds),
         leaf @ (Plan::Get(_) | Plan::Constant(_)) => filtered(leaf, preds),
     }
 }
@@ -153,6 +156,15 @@ fn push_into_join(j: Join, preds: Vec<Expr>) -> Plan {
                     keep.push(p);
                 }
             }
+        }
+        JoinKind::FullOuter => {
+            // Either side's rows can appear null-extended: an ON conjunct
+            // over one side decides only whether rows match (a right-only
+            // one moved into the right input would drop rows that must
+            // appear padded), and a WHERE conjunct sees the padded rows.
+            // Nothing moves; equalities still become equi keys.
+            residual = split_conjuncts(j.residual);
+            keep = preds;
         }
     }
     let mut equi = j.equi;

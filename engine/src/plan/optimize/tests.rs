@@ -293,3 +293,111 @@ fn a_conjunct_that_can_fail_does_not_overtake_one_kept_above_a_map() {
     );
     check(plan, "Filter (#1 < 5), ((10 / #0) > 1)\n  Map (#0, (#0 + #1))\n    Filter (#0 > 2)\n      Get t");
 }
+
+fn and(args: Vec<Expr>) -> Expr {
+    Expr::Variadic { func: VariadicFunc::And, args }
+}
+fn or(args: Vec<Expr>) -> Expr {
+    Expr::Variadic { func: VariadicFunc::Or, args }
+}
+
+#[test]
+fn full_join_keeps_every_conjunct_in_place() {
+    // ON conjuncts over one side only decide matching, WHERE conjuncts see
+    // padded rows: nothing moves into an input; the equality becomes a key.
+    let fj = join(
+        JoinKind::FullOuter,
+        get("a", 2),
+        get("b", 2),
+        vec![],
+        vec![gt(c(3), int(5)), eq(c(1), c(3)), lt(c(0), int(4)), lt(c(1), c(2))],
+    );
+    let plan = filter(fj, vec![eq(c(0), int(1)), eq(c(2), int(2))]);
+    check(
+        plan,
+        "Filter (#0 = 1), (#2 = 2)\n  Join full equi=[#1 = #1] residual=[(#3 > 5), (#0 < 4), (#1 < #2)]\n    Get a\n    Get b",
+    );
+}
+
+#[test]
+fn full_join_inputs_and_output_keep_only_the_columns_read() {
+    let fj = join(JoinKind::FullOuter, get("a", 3), get("b", 3), vec![(c(0), c(1))], vec![]);
+    check(
+        map(fj, vec![c(2), c(5)]),
+        "Map (#1, #3)\n  Join full equi=[#0 = #0]\n    Map (#0, #2)\n      Get a\n    Map (#1, #2)\n      Get b",
+    );
+}
+
+#[test]
+fn an_or_of_alternatives_sharing_an_equality_keys_the_join() {
+    // (a.0 = b.0 AND b.2 = 9 AND a.1 > 1 AND b.1 < 5)
+    //   OR (a.0 = b.0 AND b.2 = 9 AND a.1 > 2 AND b.2 = 3)
+    let alternatives = or(vec![
+        and(vec![eq(c(0), c(3)), eq(c(5), int(9)), gt(c(1), int(1)), lt(c(4), int(5))]),
+        and(vec![eq(c(0), c(3)), gt(c(1), int(2)), eq(c(5), int(9)), eq(c(5), int(3))]),
+    ]);
+    let plan = filter(join(JoinKind::Inner, get("a", 3), get("b", 3), vec![], vec![]), vec![alternatives]);
+    check(
+        plan,
+        "Join inner equi=[#0 = #0] residual=[(((#1 > 1) AND (#4 < 5)) OR ((#1 > 2) AND (#5 = 3)))]\n  Get a\n  Filter (#2 = 9)\n    Get b",
+    );
+    // The same condition as a join's ON residual.
+    let alternatives = or(vec![
+        and(vec![eq(c(0), c(2)), gt(c(1), int(1))]),
+        and(vec![eq(c(0), c(2)), gt(c(1), int(2))]),
+        and(vec![gt(c(3), int(7)), eq(c(0), c(2))]),
+    ]);
+    check(
+        join(JoinKind::LeftOuter, get("a", 2), get("b", 2), vec![], vec![alternatives]),
+        "Join left equi=[#0 = #0] residual=[((#1 > 1) OR (#1 > 2) OR (#3 > 7))]\n  Get a\n  Get b",
+    );
+}
+
+#[test]
+fn an_alternative_holding_only_the_common_conjuncts_absorbs_the_others() {
+    // a.0 = b.0 OR (a.0 = b.0 AND a.1 > 1) is a.0 = b.0.
+    let cond = or(vec![eq(c(0), c(2)), and(vec![eq(c(0), c(2)), gt(c(1), int(1))])]);
+    check(
+        join(JoinKind::Inner, get("a", 2), get("b", 2), vec![], vec![cond]),
+        "Join inner equi=[#0 = #0]\n  Get a\n  Get b",
+    );
+}
+
+#[test]
+fn alternatives_are_not_factored_on_a_conjunct_that_can_fail() {
+    let fails = gt(bin(c(0), BinaryFunc::Div, c(2)), int(1));
+    let cond = or(vec![and(vec![fails.clone(), gt(c(1), int(1))]), and(vec![fails, gt(c(3), int(2))])]);
+    check(
+        join(JoinKind::Inner, get("a", 2), get("b", 2), vec![], vec![cond]),
+        "Join inner residual=[((((#0 / #2) > 1) AND (#1 > 1)) OR (((#0 / #2) > 1) AND (#3 > 2)))]\n  Get a\n  Get b",
+    );
+    // Nothing in common: the OR stays whole.
+    let cond = or(vec![eq(c(0), c(2)), eq(c(1), c(3))]);
+    check(
+        join(JoinKind::Inner, get("a", 2), get("b", 2), vec![], vec![cond]),
+        "Join inner residual=[((#0 = #2) OR (#1 = #3))]\n  Get a\n  Get b",
+    );
+}
+
+#[test]
+fn nothing_moves_through_a_top_k() {
+    use crate::plan::{SortColumn, TopK};
+    let topk = |input: Plan| {
+        Plan::TopK(TopK {
+            input: Box::new(input),
+            group_key: vec![c(0)],
+            order: vec![SortColumn { column: 1, descending: true, nulls_first: true }],
+            limit: Some(2),
+            offset: 0,
+        })
+    };
+    // A filter above stays above (it would change which rows come first);
+    // one below still reaches the join input. A projection above keeps
+    // every column below: ties between rows are broken by the whole row.
+    let j = join(JoinKind::Inner, get("a", 2), get("b", 2), vec![(c(0), c(0))], vec![]);
+    let plan = map(filter(topk(filter(j, vec![gt(c(3), int(1))])), vec![gt(c(2), int(5))]), vec![c(1)]);
+    check(
+        plan,
+        "Map (#1)\n  Filter (#2 > 5)\n    TopK group=[#0] order=[#1 DESC] limit=2\n      Join inner equi=[#0 = #0]\n        Get a\n        Filter (#1 > 1)\n          Get b",
+    );
+}

@@ -19,11 +19,15 @@
 //!   of the special values (PostgreSQL's result scale is the largest
 //!   present, and must survive deletes);
 //! * `float8`: an exact binary fixed-point sum ([`FloatSum`]), boxed;
-//! * `interval`: exact component sums, boxed.
+//! * `interval`: exact component sums, boxed;
+//! * `bool_and` / `bool_or`: the counts of true and of false values;
+//! * the variance family: count, exact sum and exact sum of squares
+//!   ([`moments`](super::moments)), boxed.
 
 use serde::{Deserialize, Serialize};
 
 use super::float_sum::FloatSum;
+use super::moments::{FloatMoments, IntMoments, NumMoments};
 use crate::expr::{BinaryFunc, EvalError, Expr};
 use crate::plan::{Aggregate, AggregateFunc};
 use crate::value::{DataType, Interval, Numeric, NumericAccum, Value, F64};
@@ -75,6 +79,19 @@ pub(crate) enum AccState {
     Float(Box<FloatSum>),
     /// Sum of intervals, component-wise.
     Interval(Box<IntervalSum>),
+    /// `bool_and` / `bool_or`: how many true and false values.
+    Bools {
+        /// True values.
+        trues: i64,
+        /// False values.
+        falses: i64,
+    },
+    /// Variance of integers.
+    IntMoments(Box<IntMoments>),
+    /// Variance of numerics.
+    NumMoments(Box<NumMoments>),
+    /// Variance of floats.
+    FloatMoments(Box<FloatMoments>),
 }
 
 /// The kind of state an aggregate needs, decided once from its input type.
@@ -86,6 +103,10 @@ pub(crate) enum AccKind {
     Numeric,
     Float,
     Interval,
+    Bool,
+    IntMoments,
+    NumMoments,
+    FloatMoments,
 }
 
 impl AccKind {
@@ -101,6 +122,16 @@ impl AccKind {
                 DataType::Interval => AccKind::Interval,
                 t => return Err(format!("{:?} over type {t}", agg.func)),
             },
+            (AggregateFunc::BoolAnd | AggregateFunc::BoolOr, DataType::Bool) => AccKind::Bool,
+            (
+                AggregateFunc::VarSamp | AggregateFunc::VarPop | AggregateFunc::StddevSamp | AggregateFunc::StddevPop,
+                t,
+            ) => match t {
+                DataType::Int2 | DataType::Int4 | DataType::Int8 => AccKind::IntMoments,
+                DataType::Numeric(_) => AccKind::NumMoments,
+                DataType::Float8 => AccKind::FloatMoments,
+                t => return Err(format!("{:?} over type {t}", agg.func)),
+            },
             (f, _) => return Err(format!("{f:?} is not accumulable")),
         })
     }
@@ -113,6 +144,10 @@ impl AccKind {
             AccKind::Numeric => AccState::Decimal { sum: 0, count: 0, scale: 0 },
             AccKind::Float => AccState::Float(Box::default()),
             AccKind::Interval => AccState::Interval(Box::default()),
+            AccKind::Bool => AccState::Bools { trues: 0, falses: 0 },
+            AccKind::IntMoments => AccState::IntMoments(Box::default()),
+            AccKind::NumMoments => AccState::NumMoments(Box::default()),
+            AccKind::FloatMoments => AccState::FloatMoments(Box::default()),
         }
     }
 
@@ -142,6 +177,12 @@ impl AccKind {
                 micros: i.micros as i128,
                 count: 1,
             })),
+            (AccKind::Bool, Value::Bool(b)) => AccState::Bools { trues: *b as i64, falses: !*b as i64 },
+            (AccKind::IntMoments, Value::Int2(v)) => AccState::IntMoments(Box::new(IntMoments::of(*v as i64))),
+            (AccKind::IntMoments, Value::Int4(v)) => AccState::IntMoments(Box::new(IntMoments::of(*v as i64))),
+            (AccKind::IntMoments, Value::Int8(v)) => AccState::IntMoments(Box::new(IntMoments::of(*v))),
+            (AccKind::NumMoments, Value::Numeric(n)) => AccState::NumMoments(Box::new(NumMoments::of(n))),
+            (AccKind::FloatMoments, Value::Float8(F64(f))) => AccState::FloatMoments(Box::new(FloatMoments::of(*f))),
             (k, v) => return Err(format!("accumulator {k:?} cannot take {v:?}")),
         })
     }
@@ -164,6 +205,10 @@ impl AccState {
             AccState::Numeric(n) => n.is_empty(),
             AccState::Float(f) => f.is_zero(),
             AccState::Interval(i) => i.months == 0 && i.days == 0 && i.micros == 0 && i.count == 0,
+            AccState::Bools { trues, falses } => *trues == 0 && *falses == 0,
+            AccState::IntMoments(m) => m.is_zero(),
+            AccState::NumMoments(m) => m.is_zero(),
+            AccState::FloatMoments(m) => m.is_zero(),
         }
     }
 
@@ -227,6 +272,13 @@ impl AccState {
                 a.micros = a.micros.wrapping_add(b.micros);
                 a.count = a.count.wrapping_add(b.count);
             }
+            (AccState::Bools { trues, falses }, AccState::Bools { trues: t2, falses: f2 }) => {
+                *trues = trues.wrapping_add(*t2);
+                *falses = falses.wrapping_add(*f2);
+            }
+            (AccState::IntMoments(a), AccState::IntMoments(b)) => a.plus_equals(b),
+            (AccState::NumMoments(a), AccState::NumMoments(b)) => a.plus_equals(b),
+            (AccState::FloatMoments(a), AccState::FloatMoments(b)) => a.plus_equals(b),
             (a, b) => panic!("mismatched accumulator states {a:?} and {b:?}"),
         }
     }
@@ -270,6 +322,13 @@ impl AccState {
                 i.micros = i.micros.wrapping_mul(by as i128);
                 i.count = i.count.wrapping_mul(by);
             }
+            AccState::Bools { trues, falses } => {
+                *trues = trues.wrapping_mul(by);
+                *falses = falses.wrapping_mul(by);
+            }
+            AccState::IntMoments(m) => m.scale(by),
+            AccState::NumMoments(m) => m.scale(by),
+            AccState::FloatMoments(m) => m.scale(by),
         }
     }
 
@@ -283,6 +342,13 @@ impl AccState {
             AccState::Interval(i) if i.count == 0 => Ok(Value::Null),
             AccState::Numeric(n) if n.count() == 0 => Ok(Value::Null),
             AccState::Float(f) if f.count == 0 => Ok(Value::Null),
+            AccState::Bools { trues: 0, falses: 0 } => Ok(Value::Null),
+            AccState::Bools { trues, falses } => {
+                Ok(Value::Bool(if func == AggregateFunc::BoolOr { *trues > 0 } else { *falses == 0 }))
+            }
+            AccState::IntMoments(m) => m.finish(func),
+            AccState::NumMoments(m) => m.finish(func),
+            AccState::FloatMoments(m) => m.finish(func),
             AccState::Int { sum, count } => finish_int(*sum as i128, *count, avg, input_type),
             AccState::IntWide(w) => finish_int(w.sum, w.count, avg, input_type),
             AccState::Decimal { sum, count, scale } => {

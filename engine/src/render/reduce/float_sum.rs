@@ -60,6 +60,11 @@ impl FloatSum {
         self.count *= by;
     }
 
+    /// The exact sum of the finite values, in units of 2^-1074.
+    pub fn fixed(&self) -> &BigInt {
+        &self.fixed
+    }
+
     /// The sum: NaN if any NaN or both infinities, else an infinity, else
     /// the correctly rounded exact sum (overflow is PostgreSQL's error).
     pub fn sum(&self) -> Result<f64, EvalError> {
@@ -129,7 +134,7 @@ pub(crate) fn fixed_to_float(fixed: &BigInt) -> f64 {
 /// `x × 2^exp` for an integral `x < 2^54` and `exp ≥ -1074`: exact when
 /// the result is representable (the callers guarantee it), infinite when
 /// too large.
-fn ldexp(x: f64, exp: i64) -> f64 {
+pub(crate) fn ldexp(x: f64, exp: i64) -> f64 {
     if exp > 1023 {
         return x * f64::INFINITY;
     }
@@ -142,7 +147,7 @@ fn ldexp(x: f64, exp: i64) -> f64 {
 }
 
 /// Serde for the fixed-point sum: sign and little-endian 32-bit digits.
-mod bigint_serde {
+pub(crate) mod bigint_serde {
     use num_bigint::{BigInt, Sign};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

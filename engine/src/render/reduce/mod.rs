@@ -3,16 +3,20 @@
 //! Aggregates are split by how they are maintained
 //! ([`Aggregate::class`](crate::plan::Aggregate::class)):
 //!
-//! * accumulable ones (`count`, `sum`, `avg`) ride in the diff
-//!   ([`accumulable`]): O(1) per changed row whatever the group size;
+//! * accumulable ones (`count`, `sum`, `avg`, `bool_and`, `bool_or`, the
+//!   variance family) ride in the diff ([`accumulable`]; the variance
+//!   states in [`moments`]): O(1) per changed row whatever the group size;
 //! * hierarchical ones (`min`, `max`, also with `DISTINCT`, which does not
 //!   change them) go through a tree of reductions over hash buckets
 //!   ([`hierarchical`]): O(log group) per changed row;
-//! * `count`/`sum`/`avg` with `DISTINCT` first reduce the input to its
+//! * accumulable aggregates with `DISTINCT` first reduce the input to its
 //!   distinct (group, value) pairs ([`distinct_agg`]), then accumulate;
 //! * `min_repr` aggregates (the displayed member of a group of SQL-equal
 //!   values) are chosen together by one reduction over the group's
-//!   distinct argument tuples ([`representative`]).
+//!   distinct argument tuples ([`representative`]);
+//! * `string_agg` and `array_agg` are recomputed per changed group by one
+//!   reduction over the group's distinct argument tuples ([`basic`]):
+//!   O(group) per change.
 //!
 //! When every aggregate is accumulable (or there are none), the totals are
 //! finished straight into `group key ++ aggregates` rows: three operators
@@ -30,12 +34,16 @@ mod acc_state;
 pub(crate) mod accum;
 mod accumulable;
 mod args;
+mod basic;
 mod distinct_agg;
 mod float_sum;
 mod hierarchical;
+mod moments;
 mod representative;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 mod total;
 
 use differential_dataflow::AsCollection;
@@ -142,11 +150,13 @@ pub(crate) fn build_groups<'s>(
     let mut hierarchical = Vec::new();
     let mut distinct = Vec::new();
     let mut representative = Vec::new();
+    let mut basic = Vec::new();
     for (i, agg) in aggregates.iter().enumerate() {
         match (agg.class(), agg.func) {
             (ReduceClass::Accumulable, _) => accumulable.push(i),
             (ReduceClass::Representative, AggregateFunc::MinRepr) => representative.push(i),
             (_, AggregateFunc::Min | AggregateFunc::Max) => hierarchical.push(i),
+            (ReduceClass::Basic, AggregateFunc::StringAgg(_) | AggregateFunc::ArrayAgg(_)) => basic.push(i),
             (ReduceClass::Basic, _) => distinct.push(i),
             (ReduceClass::Hierarchical | ReduceClass::Representative, f) => {
                 return Err(EngineError::InvalidPlan(format!("{f:?} cannot be maintained as {:?}", agg.class())))
@@ -154,7 +164,7 @@ pub(crate) fn build_groups<'s>(
         }
     }
 
-    if hierarchical.is_empty() && distinct.is_empty() && representative.is_empty() {
+    if hierarchical.is_empty() && distinct.is_empty() && representative.is_empty() && basic.is_empty() {
         return accumulable::build_accumulable_rows(input, group_key, aggregates);
     }
 
@@ -172,6 +182,11 @@ pub(crate) fn build_groups<'s>(
     }
     if !representative.is_empty() {
         let (piece, err) = representative::build_representative(input.clone(), group_key, aggregates, representative);
+        pieces.push(piece);
+        errs.push(err);
+    }
+    if !basic.is_empty() {
+        let (piece, err) = basic::build_basic(input.clone(), group_key, aggregates, basic);
         pieces.push(piece);
         errs.push(err);
     }

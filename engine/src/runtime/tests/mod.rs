@@ -5,6 +5,7 @@ mod basic;
 mod min_repr;
 mod naive;
 mod random;
+mod topk;
 
 use crate::expr::{BinaryFunc, Expr};
 use crate::plan::{

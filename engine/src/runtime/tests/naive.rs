@@ -114,6 +114,21 @@ impl Db<'_> {
                 rows.retain(|(_, d)| *d > 0);
                 rows
             }
+            Plan::TopK(t) => {
+                // Every unit of multiplicity as a row, sorted, sliced.
+                let mut groups: BTreeMap<Row, Vec<Row>> = BTreeMap::new();
+                for (row, d) in self.eval(&t.input)? {
+                    let key = t.group_key.iter().map(|e| e.eval(&row)).collect::<Result<Vec<_>, _>>()?;
+                    groups.entry(Row::new(key)).or_default().extend(std::iter::repeat_n(row, d as usize));
+                }
+                let mut out = Vec::new();
+                for mut rows in groups.into_values() {
+                    rows.sort_by(|a, b| t.cmp_rows(a, b));
+                    let end = t.limit.map_or(rows.len(), |l| rows.len().min((t.offset + l) as usize));
+                    out.extend(rows.into_iter().take(end).skip(t.offset as usize).map(|r| (r, 1)));
+                }
+                out
+            }
         };
         consolidate(&mut out);
         Ok(out)
@@ -158,5 +173,6 @@ fn aggregate(a: &Aggregate, rows: &[(Row, Diff)]) -> Result<Value, EvalError> {
             }
             best
         }
+        f => return Err(EvalError::Other(format!("{f:?} is not evaluated here"))),
     })
 }

@@ -395,7 +395,10 @@ pub(crate) const BINOP_CASES: &[&[&str]] = &[
     &["héllo", "text", "LIKE", "h_llo", "text", "t"],
     &["aaa", "text", "LIKE", "%a%a%a%", "text", "t"],
     &["ab", "text", "LIKE", "%a%a%", "text", "f"],
-    &["Éa", "text", "ILIKE", "éA", "text", "t"],
+    // freshet's text semantics are PostgreSQL's under COLLATE "C", which
+    // folds case for ASCII letters only:
+    // SELECT 'Éa'::text ILIKE 'éA'::text COLLATE "C" is false.
+    &["Éa", "text", "ILIKE", "éA", "text", "f"],
     &["a_b", "text", "LIKE", "a\\_b", "text", "t"],
     &["axb", "text", "LIKE", "a\\_b", "text", "f"],
     &["abc", "text", "<", "abd", "text", "t"],

@@ -1,0 +1,305 @@
+//! Expressions and plans for decorrelation: parameter and placeholder
+//! columns, renumbering, substitution, error analysis and the
+//! join keys that match parameter values.
+
+use freshet_engine::expr::{BinaryFunc, Expr, UnaryFunc, VariadicFunc};
+use freshet_engine::plan::{Filter, Plan};
+use freshet_engine::value::{DataType, Value};
+
+use super::{PARAM_BASE, SUBQ_BASE};
+
+/// Whether column `c` is a placeholder of a pending subquery.
+pub(super) fn is_placeholder(c: usize) -> bool {
+    (SUBQ_BASE..PARAM_BASE).contains(&c)
+}
+
+/// Whether `e` reads a placeholder.
+pub(super) fn has_placeholder(e: &Expr) -> bool {
+    let mut found = false;
+    e.visit_columns(&mut |c| found |= is_placeholder(c));
+    found
+}
+
+/// Whether `e` reads a parameter.
+pub(super) fn mentions_params(e: &Expr) -> bool {
+    let mut found = false;
+    e.visit_columns(&mut |c| found |= c >= PARAM_BASE);
+    found
+}
+
+/// Whether `e` reads parameters and nothing else.
+pub(super) fn only_params(e: &Expr) -> bool {
+    let (mut params, mut others) = (false, false);
+    e.visit_columns(&mut |c| {
+        if c >= PARAM_BASE {
+            params = true;
+        } else {
+            others = true;
+        }
+    });
+    params && !others
+}
+
+/// Rewrites every column through `f`, which may replace it by an
+/// expression.
+pub(super) fn substitute(e: &Expr, f: &mut impl FnMut(usize) -> Expr) -> Expr {
+    match e {
+        Expr::Column(c) => f(*c),
+        Expr::Literal(_) => e.clone(),
+        Expr::Unary { func, arg } => Expr::Unary { func: func.clone(), arg: Box::new(substitute(arg, f)) },
+        Expr::Binary { func, left, right } => Expr::Binary {
+            func: func.clone(),
+            left: Box::new(substitute(left, f)),
+            right: Box::new(substitute(right, f)),
+        },
+        Expr::Variadic { func, args } => {
+            Expr::Variadic { func: func.clone(), args: args.iter().map(|a| substitute(a, f)).collect() }
+        }
+        Expr::If { cond, then, els } => Expr::If {
+            cond: Box::new(substitute(cond, f)),
+            then: Box::new(substitute(then, f)),
+            els: Box::new(substitute(els, f)),
+        },
+    }
+}
+
+/// `e` over a row with `k` columns (the parameter values) put in front:
+/// parameter `i` becomes `#i`, every other column moves right by `k`.
+pub(super) fn shift(e: &Expr, k: usize) -> Expr {
+    let mut e = e.clone();
+    e.map_columns(&mut |c| if c >= PARAM_BASE { c - PARAM_BASE } else { c + k });
+    e
+}
+
+/// `e` with every column moved right by `k`.
+pub(super) fn offset(e: &Expr, k: usize) -> Expr {
+    let mut e = e.clone();
+    e.map_columns(&mut |c| c + k);
+    e
+}
+
+/// `e` with parameter `i` replaced by `params[i]`.
+pub(super) fn bind_params(e: &Expr, params: &[Expr]) -> Expr {
+    substitute(e, &mut |c| if c >= PARAM_BASE { params[c - PARAM_BASE].clone() } else { Expr::Column(c) })
+}
+
+/// `e` with each placeholder replaced by its subquery's value.
+pub(super) fn replace_placeholders(e: &Expr, values: &[(usize, Expr)]) -> Expr {
+    if !has_placeholder(e) {
+        return e.clone();
+    }
+    let e = substitute(e, &mut |c| {
+        if is_placeholder(c) {
+            if let Some((_, v)) = values.iter().find(|(id, _)| *id == c - SUBQ_BASE) {
+                return v.clone();
+            }
+        }
+        Expr::Column(c)
+    });
+    not_is_not_null(e)
+}
+
+/// `NOT (x IS NOT NULL)` (a negated `EXISTS`) as `x IS NULL`.
+fn not_is_not_null(e: Expr) -> Expr {
+    match e {
+        Expr::Unary { func: UnaryFunc::Not, arg } => match *arg {
+            Expr::Unary { func: UnaryFunc::IsNotNull, arg } => Expr::Unary { func: UnaryFunc::IsNull, arg },
+            arg => Expr::Unary { func: UnaryFunc::Not, arg: Box::new(not_is_not_null(arg)) },
+        },
+        Expr::Unary { func, arg } => Expr::Unary { func, arg: Box::new(not_is_not_null(*arg)) },
+        Expr::Binary { func, left, right } => {
+            Expr::Binary { func, left: Box::new(not_is_not_null(*left)), right: Box::new(not_is_not_null(*right)) }
+        }
+        Expr::Variadic { func, args } => Expr::Variadic { func, args: args.into_iter().map(not_is_not_null).collect() },
+        Expr::If { cond, then, els } => Expr::If {
+            cond: Box::new(not_is_not_null(*cond)),
+            then: Box::new(not_is_not_null(*then)),
+            els: Box::new(not_is_not_null(*els)),
+        },
+        e => e,
+    }
+}
+
+/// The conjuncts of `e` (nested ANDs flattened).
+pub(super) fn conjuncts(e: Expr) -> Vec<Expr> {
+    match e {
+        Expr::Variadic { func: VariadicFunc::And, args } => args.into_iter().flat_map(conjuncts).collect(),
+        e => vec![e],
+    }
+}
+
+/// `plan` filtered by `predicates` (unchanged when there are none).
+pub(super) fn filtered(plan: Plan, predicates: Vec<Expr>) -> Plan {
+    if predicates.is_empty() {
+        plan
+    } else {
+        Plan::Filter(Filter { input: Box::new(plan), predicates })
+    }
+}
+
+/// `a AND b AND ...` (`TRUE` for none).
+pub(super) fn and(mut args: Vec<Expr>) -> Expr {
+    match args.len() {
+        0 => lit(Value::Bool(true)),
+        1 => args.pop().unwrap_or(Expr::Literal(Value::Null)),
+        _ => Expr::Variadic { func: VariadicFunc::And, args },
+    }
+}
+
+/// `a OR b OR ...`.
+pub(super) fn or(args: Vec<Expr>) -> Expr {
+    Expr::Variadic { func: VariadicFunc::Or, args }
+}
+
+/// A literal.
+pub(super) fn lit(v: Value) -> Expr {
+    Expr::Literal(v)
+}
+
+/// `CASE WHEN cond THEN then ELSE els END`.
+pub(super) fn if_then(cond: Expr, then: Expr, els: Expr) -> Expr {
+    Expr::If { cond: Box::new(cond), then: Box::new(then), els: Box::new(els) }
+}
+
+/// Whether values of `ty` that compare equal can differ in
+/// representation (`1.0`, `1.00`), so that grouping must normalise them.
+pub(super) fn needs_normalizing(ty: DataType) -> bool {
+    matches!(ty.without_modifier(), DataType::Numeric(None) | DataType::Float8 | DataType::Interval)
+}
+
+/// A grouping or duplicate-elimination key for `e` under SQL equality:
+/// normalised unless its type is known to be exact.
+pub(super) fn equality_key(e: Expr, ty: Option<DataType>) -> Expr {
+    match ty {
+        Some(t) if !needs_normalizing(t) => e,
+        _ => e.call_unary(UnaryFunc::KeyNormalize),
+    }
+}
+
+/// Join keys under which two values of `ty` match exactly when they are
+/// the same value in the same representation, NULL matching NULL: the
+/// value itself for exact types, its text form for types with several
+/// representations of one value (`1.0`, `1.00`), and for nullable values
+/// a NULL flag plus the text form with NULL as `''`.
+pub(super) fn exact_keys(e: Expr, ty: DataType, nullable: bool) -> Vec<Expr> {
+    if nullable {
+        let text = e.clone().call_unary(UnaryFunc::Cast(DataType::Text));
+        return vec![
+            e.call_unary(UnaryFunc::IsNull),
+            Expr::Variadic { func: VariadicFunc::Coalesce, args: vec![text, lit(Value::text(""))] },
+        ];
+    }
+    if needs_normalizing(ty) {
+        vec![e.call_unary(UnaryFunc::Cast(DataType::Text))]
+    } else {
+        vec![e]
+    }
+}
+
+/// True unless evaluating `e` provably cannot fail on any row (the
+/// front end's counterpart of the optimiser's analysis: comparisons,
+/// boolean logic, NULL tests, `COALESCE`, `CASE`, `||`, casts to strings
+/// and safe `LIKE` patterns cannot fail when their arguments cannot;
+/// arithmetic and other casts can). A subexpression reading no column
+/// cannot fail if it evaluates.
+pub(super) fn may_error(e: &Expr) -> bool {
+    if e.is_constant() {
+        return e.eval(&[]).is_err();
+    }
+    match e {
+        Expr::Column(_) | Expr::Literal(_) => false,
+        Expr::Unary { func, arg } => {
+            let this = match func {
+                UnaryFunc::Not
+                | UnaryFunc::IsNull
+                | UnaryFunc::IsNotNull
+                | UnaryFunc::IsTrue
+                | UnaryFunc::IsFalse
+                | UnaryFunc::IsNotTrue
+                | UnaryFunc::IsNotFalse
+                | UnaryFunc::CharToText
+                | UnaryFunc::KeyNormalize => false,
+                UnaryFunc::Cast(ty) => !matches!(ty, DataType::Text | DataType::Varchar(_) | DataType::Char(_)),
+                _ => true,
+            };
+            this || may_error(arg)
+        }
+        Expr::Binary { func, left, right } => {
+            let this = match func {
+                BinaryFunc::Eq
+                | BinaryFunc::NotEq
+                | BinaryFunc::Lt
+                | BinaryFunc::Lte
+                | BinaryFunc::Gt
+                | BinaryFunc::Gte
+                | BinaryFunc::IsDistinctFrom
+                | BinaryFunc::IsNotDistinctFrom
+                | BinaryFunc::Concat
+                | BinaryFunc::NullIf => false,
+                BinaryFunc::Like { escape, .. } => !safe_like_pattern(right, *escape),
+                _ => true,
+            };
+            this || may_error(left) || may_error(right)
+        }
+        Expr::Variadic { func, args } => {
+            !matches!(func, VariadicFunc::And | VariadicFunc::Or | VariadicFunc::Coalesce) || args.iter().any(may_error)
+        }
+        Expr::If { cond, then, els } => may_error(cond) || may_error(then) || may_error(els),
+    }
+}
+
+/// A literal LIKE pattern whose escape character is always followed by
+/// another character.
+fn safe_like_pattern(pattern: &Expr, escape: Option<char>) -> bool {
+    match pattern {
+        Expr::Literal(Value::Null) => true,
+        Expr::Literal(Value::Text(p)) => {
+            let Some(esc) = escape else { return true };
+            let mut chars = p.chars();
+            while let Some(c) = chars.next() {
+                if c == esc && chars.next().is_none() {
+                    return false;
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Calls `f` on every expression of `plan`'s own node (not its inputs').
+pub(super) fn node_exprs(plan: &Plan, f: &mut impl FnMut(&Expr)) {
+    match plan {
+        Plan::Get(_)
+        | Plan::Constant(_)
+        | Plan::Distinct(_)
+        | Plan::Union(_)
+        | Plan::Negate(_)
+        | Plan::Threshold(_) => {}
+        Plan::Filter(x) => x.predicates.iter().for_each(f),
+        Plan::Map(x) => x.exprs.iter().for_each(f),
+        Plan::Join(x) => {
+            for (l, r) in &x.equi {
+                f(l);
+                f(r);
+            }
+            x.residual.iter().for_each(f);
+        }
+        Plan::Reduce(x) => {
+            x.group_key.iter().for_each(&mut *f);
+            x.aggregates.iter().for_each(|a| f(&a.expr));
+        }
+        Plan::TopK(x) => x.group_key.iter().for_each(f),
+    }
+}
+
+/// Whether any expression in `plan` (inputs included) reads a parameter.
+pub(super) fn plan_has_params(plan: &Plan) -> bool {
+    let mut found = false;
+    plan.visit(&mut |p| {
+        if !found {
+            node_exprs(p, &mut |e| found |= mentions_params(e));
+        }
+    });
+    found
+}
