@@ -16,6 +16,19 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
+    /// Optimises a plan over this catalog's objects, knowing their primary
+    /// keys (enforced at the end of every statement, so they hold in every
+    /// state a plan is evaluated over).
+    pub(crate) fn optimize(&self, plan: freshet_engine::Plan) -> freshet_engine::Plan {
+        let keys: freshet_engine::plan::optimize::SourceKeys = self
+            .tables
+            .values()
+            .filter(|t| !t.primary_key.is_empty())
+            .map(|t| (t.id, vec![t.primary_key.clone()]))
+            .collect();
+        freshet_engine::plan::optimize::optimize_with_keys(plan, &keys)
+    }
+
     pub(crate) fn from_stored(stored: &StoredCatalog) -> Catalog {
         Catalog {
             tables: stored.tables.iter().map(|t| (t.name.clone(), t.clone())).collect(),

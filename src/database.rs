@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use freshet_engine::catalog::{TableDef, ViewDef};
-use freshet_engine::plan::optimize::optimize;
 use freshet_engine::runtime::{Runtime, RuntimeConfig, Subscription};
 use freshet_engine::storage::{CatalogChange, Commit, DiskStorage, MemoryStorage, Storage};
 use freshet_engine::{Diff, Expr, ObjectId, Row, Value};
@@ -90,7 +89,7 @@ impl Database {
         };
         for v in &stored.views {
             let query = db.compile_select(&v.sql)?;
-            let plan = optimize(query.plan);
+            let plan = db.catalog.optimize(query.plan);
             db.runtime.create_view(v.id, &plan)?;
             db.deps.insert(v.id, plan.sources());
         }
@@ -284,7 +283,7 @@ impl Database {
                     return Err(Error::Usage(format!("relation \"{name}\" already exists")));
                 }
                 let id = self.catalog.allocate();
-                let plan = optimize(query.plan);
+                let plan = self.catalog.optimize(query.plan);
                 self.runtime.create_view(id, &plan)?;
                 let rows = match self.runtime.read(id) {
                     Ok(rows) => rows.iter().map(|(_, d)| *d).sum::<Diff>(),
@@ -372,7 +371,7 @@ impl Database {
             }
             Statement::Select(q) => Ok(Output::Rows(self.run_query(q)?)),
             Statement::Explain(q) => {
-                let plan = optimize(q.plan);
+                let plan = self.catalog.optimize(q.plan);
                 let text = plan.to_string();
                 Ok(Output::Rows(Rows::explain(&text)))
             }
@@ -382,7 +381,7 @@ impl Database {
     /// Evaluates a one-shot query over the current tables (with the open
     /// transaction's changes), sorted and limited as the query says.
     fn run_query(&mut self, q: Query) -> Result<Rows, Error> {
-        let plan = optimize(q.plan);
+        let plan = self.catalog.optimize(q.plan);
         let overlay = self.txn.as_ref().map(|t| t.pending.changes()).unwrap_or_default();
         let result = self.runtime.query(&plan, &overlay)?;
         let mut rows = expand(result);
