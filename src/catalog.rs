@@ -54,6 +54,20 @@ impl Catalog {
 
     /// Views whose plans read `id`, found by compiling nothing: the runtime
     /// reports dependencies, the catalog keeps them.
+    /// Whether `id` is a materialized view (else a table, or nothing).
+    pub(crate) fn is_view(&self, id: ObjectId) -> bool {
+        self.views.values().any(|v| v.id == id)
+    }
+
+    /// `("table" | "materialized view", name)` of an object, for messages.
+    pub(crate) fn describe(&self, id: ObjectId) -> (&'static str, String) {
+        if let Some(v) = self.views.values().find(|v| v.id == id) {
+            ("materialized view", v.name.clone())
+        } else {
+            ("table", self.tables.values().find(|t| t.id == id).map(|t| t.name.clone()).unwrap_or_default())
+        }
+    }
+
     pub(crate) fn views_reading(&self, deps: &BTreeMap<ObjectId, Vec<ObjectId>>, id: ObjectId) -> Vec<&ViewDef> {
         self.views.values().filter(|v| deps.get(&v.id).is_some_and(|d| d.contains(&id))).collect()
     }
