@@ -16,6 +16,19 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
+    /// Optimises a plan over this catalog's objects, knowing their primary
+    /// keys (enforced at the end of every statement, so they hold in every
+    /// state a plan is evaluated over).
+    pub(crate) fn optimize(&self, plan: freshet_engine::Plan) -> freshet_engine::Plan {
+        let keys: freshet_engine::plan::optimize::SourceKeys = self
+            .tables
+            .values()
+            .filter(|t| !t.primary_key.is_empty())
+            .map(|t| (t.id, vec![t.primary_key.clone()]))
+            .collect();
+        freshet_engine::plan::optimize::optimize_with_keys(plan, &keys)
+    }
+
     pub(crate) fn from_stored(stored: &StoredCatalog) -> Catalog {
         Catalog {
             tables: stored.tables.iter().map(|t| (t.name.clone(), t.clone())).collect(),
@@ -41,6 +54,20 @@ impl Catalog {
 
     /// Views whose plans read `id`, found by compiling nothing: the runtime
     /// reports dependencies, the catalog keeps them.
+    /// Whether `id` is a materialized view (else a table, or nothing).
+    pub(crate) fn is_view(&self, id: ObjectId) -> bool {
+        self.views.values().any(|v| v.id == id)
+    }
+
+    /// `("table" | "materialized view", name)` of an object, for messages.
+    pub(crate) fn describe(&self, id: ObjectId) -> (&'static str, String) {
+        if let Some(v) = self.views.values().find(|v| v.id == id) {
+            ("materialized view", v.name.clone())
+        } else {
+            ("table", self.tables.values().find(|t| t.id == id).map(|t| t.name.clone()).unwrap_or_default())
+        }
+    }
+
     pub(crate) fn views_reading(&self, deps: &BTreeMap<ObjectId, Vec<ObjectId>>, id: ObjectId) -> Vec<&ViewDef> {
         self.views.values().filter(|v| deps.get(&v.id).is_some_and(|d| d.contains(&id))).collect()
     }

@@ -1,10 +1,9 @@
 //! [`Database`]: storage + catalog + runtime, executing SQL.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use freshet_engine::catalog::{TableDef, ViewDef};
-use freshet_engine::plan::optimize::optimize;
 use freshet_engine::runtime::{Runtime, RuntimeConfig, Subscription};
 use freshet_engine::storage::{CatalogChange, Commit, DiskStorage, MemoryStorage, Storage};
 use freshet_engine::{Diff, Expr, ObjectId, Row, Value};
@@ -90,7 +89,7 @@ impl Database {
         };
         for v in &stored.views {
             let query = db.compile_select(&v.sql)?;
-            let plan = optimize(query.plan);
+            let plan = db.catalog.optimize(query.plan);
             db.runtime.create_view(v.id, &plan)?;
             db.deps.insert(v.id, plan.sources());
         }
@@ -251,28 +250,17 @@ impl Database {
                 self.catalog.tables.insert(name, def);
                 Ok(Output::Command("CREATE TABLE".into()))
             }
-            Statement::DropTable { names, if_exists } => {
+            Statement::DropTable { names, if_exists, cascade } => {
                 self.no_ddl_in_txn("DROP TABLE")?;
                 let mut ids = Vec::new();
                 for name in &names {
                     match self.catalog.tables.get(name) {
-                        Some(t) => {
-                            if let Some(v) = self.catalog.views_reading(&self.deps, t.id).first() {
-                                return Err(dependents("table", name, &v.name));
-                            }
-                            ids.push((name.clone(), t.id));
-                        }
+                        Some(t) => ids.push(t.id),
                         None if if_exists => {}
                         None => return Err(Error::Usage(format!("table \"{name}\" does not exist"))),
                     }
                 }
-                if !ids.is_empty() {
-                    self.commit_catalog(ids.iter().map(|(_, id)| CatalogChange::DropTable(*id)).collect())?;
-                }
-                for (name, id) in ids {
-                    self.runtime.drop_table(id)?;
-                    self.catalog.tables.remove(&name);
-                }
+                self.drop_objects(ids, cascade)?;
                 Ok(Output::Command("DROP TABLE".into()))
             }
             Statement::CreateView { name, sql, query, if_not_exists } => {
@@ -284,7 +272,7 @@ impl Database {
                     return Err(Error::Usage(format!("relation \"{name}\" already exists")));
                 }
                 let id = self.catalog.allocate();
-                let plan = optimize(query.plan);
+                let plan = self.catalog.optimize(query.plan);
                 self.runtime.create_view(id, &plan)?;
                 let rows = match self.runtime.read(id) {
                     Ok(rows) => rows.iter().map(|(_, d)| *d).sum::<Diff>(),
@@ -302,31 +290,19 @@ impl Database {
                 self.catalog.views.insert(name, def);
                 Ok(Output::Command(format!("SELECT {rows}")))
             }
-            Statement::DropView { names, if_exists } => {
+            Statement::DropView { names, if_exists, cascade } => {
                 self.no_ddl_in_txn("DROP MATERIALIZED VIEW")?;
                 let mut ids = Vec::new();
                 for name in &names {
                     match self.catalog.views.get(name) {
-                        Some(v) => {
-                            if let Some(d) = self.catalog.views_reading(&self.deps, v.id).first() {
-                                return Err(dependents("materialized view", name, &d.name));
-                            }
-                            ids.push((name.clone(), v.id));
-                        }
+                        Some(v) => ids.push(v.id),
                         None if if_exists => {}
                         None => {
                             return Err(Error::Usage(format!("materialized view \"{name}\" does not exist")))
                         }
                     }
                 }
-                if !ids.is_empty() {
-                    self.commit_catalog(ids.iter().map(|(_, id)| CatalogChange::DropView(*id)).collect())?;
-                }
-                for (name, id) in ids {
-                    self.runtime.drop_view(id)?;
-                    self.deps.remove(&id);
-                    self.catalog.views.remove(&name);
-                }
+                self.drop_objects(ids, cascade)?;
                 Ok(Output::Command("DROP MATERIALIZED VIEW".into()))
             }
             Statement::Insert { table, source } => {
@@ -372,17 +348,78 @@ impl Database {
             }
             Statement::Select(q) => Ok(Output::Rows(self.run_query(q)?)),
             Statement::Explain(q) => {
-                let plan = optimize(q.plan);
+                let plan = self.catalog.optimize(q.plan);
                 let text = plan.to_string();
                 Ok(Output::Rows(Rows::explain(&text)))
             }
         }
     }
 
+    /// Drops tables and views (`ids`) in one catalog commit. The views
+    /// reading them, directly or through other views, are dropped too with
+    /// `cascade`; without it, a dependent that is not itself being dropped
+    /// is an error and nothing is dropped. Dependents go first.
+    fn drop_objects(&mut self, ids: Vec<ObjectId>, cascade: bool) -> Result<(), Error> {
+        let named: BTreeSet<ObjectId> = ids.iter().copied().collect();
+        // Every object to drop, each after the views that read it.
+        let mut order: Vec<ObjectId> = Vec::new();
+        let mut seen: BTreeSet<ObjectId> = BTreeSet::new();
+        fn visit(
+            db: &Database,
+            id: ObjectId,
+            named: &BTreeSet<ObjectId>,
+            cascade: bool,
+            seen: &mut BTreeSet<ObjectId>,
+            order: &mut Vec<ObjectId>,
+        ) -> Result<(), Error> {
+            if !seen.insert(id) {
+                return Ok(());
+            }
+            for v in db.catalog.views_reading(&db.deps, id) {
+                if !cascade && !named.contains(&v.id) {
+                    let (kind, name) = db.catalog.describe(id);
+                    let mut e = dependents(kind, &name, &v.name);
+                    if named.len() > 1 {
+                        if let Error::Constraint(c) = &mut e {
+                            c.message = "cannot drop desired object(s) because other objects depend on them".into();
+                        }
+                    }
+                    return Err(e);
+                }
+                visit(db, v.id, named, cascade, seen, order)?;
+            }
+            order.push(id);
+            Ok(())
+        }
+        for id in &ids {
+            visit(self, *id, &named, cascade, &mut seen, &mut order)?;
+        }
+        // Dependents were pushed before what they read: drop in that order.
+        if order.is_empty() {
+            return Ok(());
+        }
+        let changes = order
+            .iter()
+            .map(|id| if self.catalog.is_view(*id) { CatalogChange::DropView(*id) } else { CatalogChange::DropTable(*id) })
+            .collect();
+        self.commit_catalog(changes)?;
+        for id in order {
+            if self.catalog.is_view(id) {
+                self.runtime.drop_view(id)?;
+                self.deps.remove(&id);
+                self.catalog.views.retain(|_, v| v.id != id);
+            } else {
+                self.runtime.drop_table(id)?;
+                self.catalog.tables.retain(|_, t| t.id != id);
+            }
+        }
+        Ok(())
+    }
+
     /// Evaluates a one-shot query over the current tables (with the open
     /// transaction's changes), sorted and limited as the query says.
     fn run_query(&mut self, q: Query) -> Result<Rows, Error> {
-        let plan = optimize(q.plan);
+        let plan = self.catalog.optimize(q.plan);
         let overlay = self.txn.as_ref().map(|t| t.pending.changes()).unwrap_or_default();
         let result = self.runtime.query(&plan, &overlay)?;
         let mut rows = expand(result);

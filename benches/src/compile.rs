@@ -2,7 +2,7 @@
 //! a fixed set of tables (no database involved).
 
 use freshet_engine::catalog::{TableDef, ViewDef};
-use freshet_engine::plan::optimize::optimize;
+use freshet_engine::plan::optimize::{optimize_with_keys, SourceKeys};
 use freshet_engine::Plan;
 use freshet_sql::Statement;
 
@@ -28,7 +28,14 @@ pub fn compile_select(sql: &str, tables: &[TableDef]) -> Result<Plan, BenchError
         return Err(BenchError::Workload(format!("expected one statement, got {}", parsed.len())));
     };
     match freshet_sql::plan(stmt, &Tables(tables))? {
-        Statement::Select(q) => Ok(optimize(q.plan)),
+        Statement::Select(q) => {
+            let keys: SourceKeys = tables
+                .iter()
+                .filter(|t| !t.primary_key.is_empty())
+                .map(|t| (t.id, vec![t.primary_key.clone()]))
+                .collect();
+            Ok(optimize_with_keys(q.plan, &keys))
+        }
         _ => Err(BenchError::Workload(format!("not a SELECT: {sql}"))),
     }
 }

@@ -116,6 +116,9 @@ pub enum Statement {
         names: Vec<String>,
         /// `IF EXISTS`.
         if_exists: bool,
+        /// `CASCADE`: also drop the materialized views that read them,
+        /// directly or through other views.
+        cascade: bool,
     },
     /// `CREATE MATERIALIZED VIEW name AS query`.
     CreateView {
@@ -135,6 +138,9 @@ pub enum Statement {
         names: Vec<String>,
         /// `IF EXISTS`.
         if_exists: bool,
+        /// `CASCADE`: also drop the materialized views that read them,
+        /// directly or through other views.
+        cascade: bool,
     },
     /// `INSERT`: rows of the table's arity, values cast to the column types
     /// (NULL for omitted columns).

@@ -27,13 +27,10 @@ pub(crate) fn plan_statement(stmt: &Parsed, catalog: &dyn Catalog) -> Result<Sta
         ast::Statement::CreateTable(ct) => create_table(ct, catalog),
         ast::Statement::CreateView(cv) => create_view(cv, &stmt.sql, catalog),
         ast::Statement::Drop { object_type, if_exists, names, cascade, purge, temporary, table, .. } => {
-            if *cascade {
-                return Err(SqlError::unsupported("DROP ... CASCADE", pos));
-            }
             if *purge || *temporary || table.is_some() {
                 return Err(SqlError::unsupported(format!("{}", stmt.ast), pos));
             }
-            drop(*object_type, *if_exists, names, catalog, pos)
+            drop(*object_type, *if_exists, *cascade, names, catalog, pos)
         }
         ast::Statement::Insert(ins) => insert(ins, catalog),
         ast::Statement::Update(up) => update(up, catalog),
@@ -240,6 +237,7 @@ fn view_query_text(stmt_sql: &str) -> Option<String> {
 fn drop(
     object_type: ast::ObjectType,
     if_exists: bool,
+    cascade: bool,
     names: &[ast::ObjectName],
     catalog: &dyn Catalog,
     pos: Option<Position>,
@@ -268,7 +266,11 @@ fn drop(
         }
         out.push(name);
     }
-    Ok(if table { Statement::DropTable { names: out, if_exists } } else { Statement::DropView { names: out, if_exists } })
+    Ok(if table {
+        Statement::DropTable { names: out, if_exists, cascade }
+    } else {
+        Statement::DropView { names: out, if_exists, cascade }
+    })
 }
 
 /// The table a DML statement writes, with a scope over its row.

@@ -69,11 +69,15 @@ fn create_and_drop_materialized_views() {
     assert_eq!(query.hidden, 0);
     assert_eq!(
         plan_one("DROP MATERIALIZED VIEW IF EXISTS mv, nope").ok(),
-        Some(Statement::DropView { names: vec!["mv".into(), "nope".into()], if_exists: true })
+        Some(Statement::DropView { names: vec!["mv".into(), "nope".into()], if_exists: true, cascade: false })
+    );
+    assert_eq!(
+        plan_one("DROP MATERIALIZED VIEW mv CASCADE").ok(),
+        Some(Statement::DropView { names: vec!["mv".into()], if_exists: false, cascade: true })
     );
     assert_eq!(
         plan_one("DROP TABLE t, u").ok(),
-        Some(Statement::DropTable { names: vec!["t".into(), "u".into()], if_exists: false })
+        Some(Statement::DropTable { names: vec!["t".into(), "u".into()], if_exists: false, cascade: false })
     );
 }
 

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use freshet::{Database, Error, Options};
 use freshet_engine::catalog::{TableDef, ViewDef};
 use freshet_engine::expr::EvalError;
-use freshet_engine::plan::optimize::optimize;
+use freshet_engine::plan::optimize::{optimize, optimize_with_keys, SourceKeys};
 use freshet_engine::plan::{Distinct, Filter, Negate, ObjectId, Plan, Threshold, Union};
 use freshet_engine::runtime::{Runtime, RuntimeConfig};
 use freshet_engine::storage::MemoryStorage;
@@ -93,6 +93,9 @@ struct Stats {
     error_checks: usize,
     /// The unoptimised plan failed where the optimised one did not.
     avoided_errors: usize,
+    /// Views whose plan, knowing the tables' primary keys, aggregates
+    /// before a join (eager aggregation).
+    eager: usize,
     coverage: Coverage,
 }
 
@@ -100,12 +103,13 @@ impl Stats {
     fn report(&self, name: &str) {
         eprintln!(
             "{name}: {} cases, {} rejected by the front end, {} comparisons ({} expecting an error, \
-             {} where only the unoptimised plan fails); {:?}",
+             {} where only the unoptimised plan fails), {} eagerly aggregated; {:?}",
             self.cases,
             self.rejected.len(),
             self.checks,
             self.error_checks,
             self.avoided_errors,
+            self.eager,
             self.coverage
         );
         for (sql, e) in self.rejected.iter().take(5) {
@@ -283,6 +287,16 @@ fn run_scenario(s: &Scenario, workers: usize, stats: &RefCell<Stats>) -> Result<
     };
     stats.borrow_mut().coverage.add(&s.query);
     let optimized = optimize(plan.clone());
+    let keys: SourceKeys = s
+        .tables
+        .iter()
+        .zip(&ids)
+        .filter(|(t, _)| t.primary_key)
+        .map(|(_, id)| (*id, vec![vec![0]]))
+        .collect();
+    if optimize_with_keys(plan.clone(), &keys) != optimized {
+        stats.borrow_mut().eager += 1;
+    }
     let mut h = Harness {
         db,
         scenario: s,

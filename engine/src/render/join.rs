@@ -46,6 +46,7 @@ use crate::plan::{Diff, Join, JoinKind, ObjectId, Plan};
 use crate::value::{Row, Value};
 
 /// One side of a join, arranged by key.
+#[derive(Clone)]
 enum KeyedSide<'s> {
     /// Arranged inside this dataflow.
     Local(Arranged<'s, TraceAgent<KeyedSpine>>),
@@ -282,6 +283,27 @@ macro_rules! join_sides {
     };
 }
 
+/// The keys a join side holds, for padding the other side's unmatched rows.
+enum Presence<'s> {
+    /// The side has at most one row per key: it is its own set of keys.
+    Unique(KeyedSide<'s>),
+    /// The side's distinct keys.
+    Distinct(Arranged<'s, TraceAgent<super::RowSpine>>),
+}
+
+/// Whether `side`, keyed by `keys`, has at most one row (of multiplicity
+/// one) per key: a grouped `Reduce` keyed by all of its group key, whose
+/// group key expressions are normalised (so groups differ in their
+/// normalised join keys too).
+fn unique_per_key(side: &Plan, keys: &[Expr]) -> bool {
+    let Plan::Reduce(r) = side else { return false };
+    let n = r.group_key.len();
+    n > 0
+        && keys.len() == n
+        && r.group_key.iter().all(|e| matches!(e, Expr::Unary { func: crate::expr::UnaryFunc::KeyNormalize, .. }))
+        && (0..n).all(|i| keys.contains(&Expr::Column(i)))
+}
+
 /// The distinct keys of a side, arranged: each key present on the side
 /// once, maintained from a count per key.
 fn distinct_keys<'s>(side: &KeyedSide<'s>) -> Arranged<'s, TraceAgent<super::RowSpine>> {
@@ -414,7 +436,13 @@ pub(crate) fn build_join<'s>(ctx: &Context<'s>, join: &Join, steps: &[Step]) -> 
             let output = Output::new(&left_columns, &right_columns, &[], steps);
             let can_fail = output.can_fail();
             let left_arranged = left.keyed.clone().arrange_by_key();
-            let present = distinct_keys(&right);
+            // Which keys the right side has: the side itself when it holds
+            // one row per key, else its distinct keys.
+            let present = if unique_per_key(&join.right, &right_keys) {
+                Presence::Unique(right.clone())
+            } else {
+                Presence::Distinct(distinct_keys(&right))
+            };
             let pair_output = output.clone();
             let pairs = join_sides!(KeyedSide::Local(left_arranged.clone()), right, move |_k: &Row,
                                                                                       l: &Row,
@@ -424,7 +452,15 @@ pub(crate) fn build_join<'s>(ctx: &Context<'s>, join: &Join, steps: &[Step]) -> 
             // Every left row padded, less those whose key is present.
             let pad_output = output.clone();
             let padded = left.keyed.flat_map(move |(_k, l)| pad_output.emit(&l, None));
-            let matched = left_arranged.join_core(present, move |_k: &Row, l: &Row, _: &()| output.emit(l, None));
+            let matched = match present {
+                Presence::Unique(side) => {
+                    join_sides!(KeyedSide::Local(left_arranged), side, move |_k: &Row, l: &Row, _: &Row| output
+                        .emit(l, None))
+                }
+                Presence::Distinct(keys) => {
+                    left_arranged.join_core(keys, move |_k: &Row, l: &Row, _: &()| output.emit(l, None))
+                }
+            };
             let (ok, err) = finish(pairs.concat(padded).concat(matched.negate()), can_fail);
             Ok(Rendered { ok, err: left.err.concat(right_err).concat(err) })
         }

@@ -35,6 +35,7 @@
 //! Conjuncts that can fail move only where they evaluate on exactly the
 //! rows they did before (through `Map`, `Union`, `Negate`).
 
+mod eager;
 mod expr;
 mod fuse;
 mod joins;
@@ -44,6 +45,7 @@ mod pushdown;
 mod tests;
 
 pub(crate) use expr::can_error;
+pub use eager::SourceKeys;
 
 use crate::plan::Plan;
 
@@ -53,6 +55,14 @@ const MAX_ROUNDS: usize = 8;
 
 /// Rewrites `plan` into an equivalent plan that is cheaper to maintain.
 pub fn optimize(plan: Plan) -> Plan {
+    optimize_with_keys(plan, &SourceKeys::new())
+}
+
+/// [`optimize`], knowing unique keys of the objects the plan reads (their
+/// primary keys), which enables eager aggregation (see [`eager`]): the
+/// caller guarantees that no two rows of an object agree on one of its
+/// keys and that key columns hold no NULLs.
+pub fn optimize_with_keys(plan: Plan, keys: &SourceKeys) -> Plan {
     let mut plan = fuse::fuse(fuse::fold_constants(plan));
     for _ in 0..MAX_ROUNDS {
         let next = fuse::fuse(pushdown::pushdown(joins::order_joins(pushdown::pushdown(plan.clone()))));
@@ -61,5 +71,6 @@ pub fn optimize(plan: Plan) -> Plan {
         }
         plan = next;
     }
+    let plan = fuse::fuse(eager::eager_aggregate(plan, keys));
     fuse::fuse(project::project(plan))
 }

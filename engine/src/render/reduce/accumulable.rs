@@ -14,7 +14,15 @@
 //! arrangement (once merged). A group whose row count reaches zero
 //! disappears.
 
-use differential_dataflow::difference::Multiply;
+use std::collections::HashMap;
+
+use differential_dataflow::difference::{IsZero, Multiply, Semigroup};
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::builder_rc::OperatorBuilder;
+use timely::dataflow::operators::generic::OutputBuilder;
+use timely::dataflow::operators::CapabilitySet;
+use timely::dataflow::Stream;
 use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::trace::implementations::KeyBatcher;
 use differential_dataflow::AsCollection;
@@ -23,7 +31,7 @@ use super::acc_state::{AccKind, AccState};
 use super::accum::Accum;
 use super::args::{eval_key, eval_ref};
 use super::total::{finish_totals, AccumSpine};
-use super::{filter_ok_err, Piece};
+use super::Piece;
 use crate::error::EngineError;
 use crate::expr::{EvalError, Expr};
 use crate::plan::{Aggregate, AggregateFunc, Diff};
@@ -99,12 +107,7 @@ pub(crate) fn build_contributions<'s>(
         .collect::<Result<Vec<_>, EngineError>>()?;
     let finisher = Finisher { aggs: which.iter().map(|&i| (aggregates[i].func, aggregates[i].input_type)).collect() };
     let contributor = Contributor { group_key: group_key.to_vec(), args };
-    let (contributions, err) = filter_ok_err(input.inner, move |(row, time, diff): (Row, Time, Diff)| {
-        Some(match contributor.contribution(&row) {
-            Ok((key, accum)) => Ok(((key, ()), time, accum.multiply(&diff))),
-            Err(e) => Err((e, time, diff)),
-        })
-    });
+    let (contributions, err) = contribute(input.inner, contributor);
     let arranged = contributions
         .as_collection()
         .arrange_named::<KeyBatcher<Row, Time, Accum>, AccumSpine>("Arrange: Accumulate", KeyBatcher::new);
@@ -142,4 +145,78 @@ pub(crate) fn build_accumulable_rows<'s>(
         finisher.finish_into(accum, &mut values).map(|r| r.map(|()| Row::new(values)))
     });
     Ok((rows, err.concat(finish_err)))
+}
+
+/// An operator output of `(data, time, diff)` updates.
+type Output<D, R> = OutputBuilder<Time, CapacityContainerBuilder<Vec<(D, Time, R)>>>;
+
+/// The operator that turns rows into contributions, `((group key, ()),
+/// time, accumulator)`, and evaluation errors, `(error, time, diff)`.
+///
+/// Contributions are added up per `(group key, time)` over everything the
+/// operator receives in one activation before they leave, so the
+/// arrangement downstream sorts one accumulator per changed group instead
+/// of one per changed row: building a view over 1.4 million lines of
+/// 100,000 groups sorts 100,000 accumulators. Memory: that activation's
+/// distinct `(group key, time)` pairs, released when it ends.
+#[allow(clippy::type_complexity)]
+fn contribute<'s>(
+    stream: Stream<'s, Time, Vec<(Row, Time, Diff)>>,
+    contributor: Contributor,
+) -> (Stream<'s, Time, Vec<((Row, ()), Time, Accum)>>, Stream<'s, Time, Vec<(EvalError, Time, Diff)>>) {
+    let mut builder = OperatorBuilder::new("Contribute".to_owned(), stream.scope());
+    let mut input = builder.new_input(stream, Pipeline);
+    builder.set_notify_for(0, timely::progress::operate::FrontierInterest::Never);
+    let (ok, ok_stream) = builder.new_output();
+    let (err, err_stream) = builder.new_output();
+    let mut ok: Output<(Row, ()), Accum> = OutputBuilder::from(ok);
+    let mut err: Output<EvalError, Diff> = OutputBuilder::from(err);
+    builder.build(move |_| {
+        let mut totals: HashMap<(Row, Time), Accum> = HashMap::new();
+        move |_frontiers| {
+            let mut ok_caps = CapabilitySet::new();
+            let mut err_caps = CapabilitySet::new();
+            let mut errors = Vec::new();
+            input.for_each_stamp(|cap, data| {
+                for c in cap.retain_stamp(0).iter() {
+                    ok_caps.insert(c.clone());
+                }
+                for c in cap.retain_stamp(1).iter() {
+                    err_caps.insert(c.clone());
+                }
+                for (row, time, diff) in data.flat_map(|d| d.drain(..)) {
+                    match contributor.contribution(&row) {
+                        Ok((key, accum)) => {
+                            let accum = accum.multiply(&diff);
+                            match totals.entry((key, time)) {
+                                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().plus_equals(&accum),
+                                std::collections::hash_map::Entry::Vacant(e) => {
+                                    e.insert(accum);
+                                }
+                            }
+                        }
+                        Err(e) => errors.push((e, time, diff)),
+                    }
+                }
+            });
+            if !totals.is_empty() && !ok_caps.is_empty() {
+                let mut ok = ok.activate();
+                let mut session = ok.session(&ok_caps);
+                for ((key, time), accum) in totals.drain() {
+                    if !accum.is_zero() {
+                        session.give(((key, ()), time, accum));
+                    }
+                }
+            }
+            totals.clear();
+            if !errors.is_empty() && !err_caps.is_empty() {
+                let mut err = err.activate();
+                let mut session = err.session(&err_caps);
+                for e in errors {
+                    session.give(e);
+                }
+            }
+        }
+    });
+    (ok_stream, err_stream)
 }

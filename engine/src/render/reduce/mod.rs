@@ -47,11 +47,7 @@ mod tests_more;
 mod total;
 
 use differential_dataflow::AsCollection;
-use timely::dataflow::channels::pact::Pipeline;
-use timely::dataflow::operators::generic::builder_rc::OperatorBuilder;
-use timely::dataflow::operators::generic::OutputBuilder;
 use timely::dataflow::operators::vec::ToStream;
-use timely::dataflow::Stream;
 
 use super::{render, Coll, Context, Rendered, Time};
 use crate::error::EngineError;
@@ -76,45 +72,6 @@ pub(crate) fn eval_key_args(group_key: &[Expr], args: &[Expr], row: &[Value]) ->
         values.push(args::eval_ref(e, row)?.into_owned());
     }
     Ok((key, values))
-}
-
-/// One pass over a stream of updates that sends each to the first output
-/// (`Some(Ok(_))`), to the second (`Some(Err(_))`), or drops it (`None`).
-pub(crate) fn filter_ok_err<'s, D, D1, D2, L>(
-    stream: Stream<'s, Time, Vec<D>>,
-    mut logic: L,
-) -> (Stream<'s, Time, Vec<D1>>, Stream<'s, Time, Vec<D2>>)
-where
-    D: Clone + 'static,
-    D1: Clone + 'static,
-    D2: Clone + 'static,
-    L: FnMut(D) -> Option<Result<D1, D2>> + 'static,
-{
-    let mut builder = OperatorBuilder::new("FilterOkErr".to_owned(), stream.scope());
-    let mut input = builder.new_input(stream, Pipeline);
-    builder.set_notify_for(0, timely::progress::operate::FrontierInterest::Never);
-    let (ok, ok_stream) = builder.new_output();
-    let (err, err_stream) = builder.new_output();
-    let mut ok: OutputBuilder<Time, timely::container::CapacityContainerBuilder<Vec<D1>>> = OutputBuilder::from(ok);
-    let mut err: OutputBuilder<Time, timely::container::CapacityContainerBuilder<Vec<D2>>> = OutputBuilder::from(err);
-    builder.build(move |_| {
-        move |_frontiers| {
-            let mut ok = ok.activate();
-            let mut err = err.activate();
-            input.for_each_stamp(|cap, data| {
-                let mut ok = ok.session(&cap);
-                let mut err = err.session(&cap);
-                for datum in data.flat_map(|d| d.drain(..)) {
-                    match logic(datum) {
-                        Some(Ok(d)) => ok.give(d),
-                        Some(Err(d)) => err.give(d),
-                        None => {}
-                    }
-                }
-            });
-        }
-    });
-    (ok_stream, err_stream)
 }
 
 /// Renders a reduce.
