@@ -4,16 +4,18 @@
 //! and every view that is not failed, all at one database snapshot (the
 //! adapter's snapshot). A refresh round ([`Adapter::step`]):
 //!
-//! 1. in a `REPEATABLE READ` transaction, takes the new snapshot (and marks
-//!    the adapter busy, see [`crate::wake`]) in one prepared statement that
-//!    also tells which change logs have rows it has not read; reads those
-//!    rows (one `COPY` per such log) and the whole contents of sources that
-//!    a newly seen view reads. The `freshet` catalog is read in the same
-//!    transaction when it may have changed: at the first round, when a
+//! 1. takes the new snapshot (and marks the adapter busy, see
+//!    [`crate::wake`]) in one prepared statement that also tells which
+//!    change logs have rows it has not read; reads those rows (one `COPY`
+//!    each, filtered by the two snapshots). The `freshet` catalog is read
+//!    only when it may have changed: at the first round, when a
 //!    `freshet_wakeup` notification came (`create-view`, `drop-view`,
 //!    `sync`, `alter-view`, `pause`, `resume` send one), and at least once a
-//!    second (which also notices dropped or altered sources). Other rounds
-//!    reuse it;
+//!    second (which also notices dropped or altered sources); such a round
+//!    reads everything in one `REPEATABLE READ` transaction, at one
+//!    snapshot, and also reads whole the sources that a newly seen view
+//!    reads. Other rounds need no transaction: three round trips read a
+//!    one-source change;
 //! 2. applies all of it to the runtime as one logical time, and adds each
 //!    view's diffs to the changes it holds (its *pending* diffs);
 //! 3. writes each view whose refresh policy says so (see
@@ -50,7 +52,7 @@ use std::time::{Duration, Instant};
 use fallible_iterator::FallibleIterator;
 use freshet_engine::runtime::{Runtime, RuntimeConfig, Subscription};
 use freshet_engine::{Diff, EngineError, ObjectId, Row};
-use postgres::{Client, IsolationLevel, Statement};
+use postgres::{Client, GenericClient, Statement};
 
 use crate::batch::{differential_consolidate, net_changes, prune_log, read_log, read_table, Snapshot};
 use crate::catalog::{broken_sources, read_catalog, ViewRow};
@@ -222,6 +224,56 @@ pub struct Adapter {
     pruned: HashMap<u32, u64>,
     last_prune: Option<Instant>,
     last_history_prune: Option<Instant>,
+}
+
+/// What a round's first statement tells.
+struct Begun {
+    /// The round's snapshot.
+    snapshot: Snapshot,
+    /// When it was taken (text).
+    time: String,
+    /// The loaded sources whose logs have rows not visible in the previous
+    /// snapshot.
+    unread: BTreeSet<u32>,
+}
+
+/// Runs a round's first statement: the snapshot, the adapter marked busy,
+/// and which logs (of `sources`, in order) have unread rows.
+fn begin<'a>(
+    client: &mut impl GenericClient,
+    statement: &Statement,
+    old: Option<&Snapshot>,
+    sources: impl Iterator<Item = &'a u32>,
+) -> Result<Begun> {
+    let row = match old {
+        Some(o) if !statement.params().is_empty() => client.query_one(statement, &[o])?,
+        _ => client.query_one(statement, &[])?,
+    };
+    let unread = match old {
+        Some(_) => sources.enumerate().filter(|(i, _)| row.get::<_, bool>(3 + i)).map(|(_, o)| *o).collect(),
+        None => BTreeSet::new(),
+    };
+    Ok(Begun { snapshot: row.get(0), time: row.get(1), unread })
+}
+
+/// What a round read.
+struct ReadPhase {
+    snapshot: Snapshot,
+    time: String,
+    /// Views to maintain, by name.
+    wanted: BTreeMap<String, ViewRow>,
+    /// Views whose sources broke, with the reason.
+    failing: Vec<(ViewRow, String)>,
+    /// Loaded views no longer in the catalog (or recreated).
+    unload: Vec<String>,
+    /// Sources the wanted views read.
+    needed: BTreeSet<u32>,
+    /// Captured columns per source.
+    captured: HashMap<u32, usize>,
+    /// Each read log's rows in log order.
+    logs: BTreeMap<u32, Vec<(Row, Diff)>>,
+    /// New sources, read whole.
+    loads: Vec<(SourceTable, Vec<(Row, Diff)>)>,
 }
 
 fn runtime_id(view_id: i64) -> ObjectId {
@@ -400,58 +452,42 @@ impl Adapter {
         self.round(true)
     }
 
-    /// A refresh round; `full` reads the catalog whatever its age.
-    fn round(&mut self, full: bool) -> Result<StepReport> {
-        let started = Instant::now();
-        let mut report = StepReport::default();
-        let mut times = StageTimes::new();
-        self.notifications(Duration::ZERO)?;
-        let reading_catalog =
-            full || self.catalog_stale || self.catalog.as_ref().is_none_or(|c| c.read_at.elapsed() >= CATALOG_REFRESH);
-        report.read_catalog = reading_catalog;
+    /// The prepared first statement of a round for the loaded sources
+    /// (see [`begin`]); `since`: compared with a previous snapshot.
+    fn begin_statement(&mut self, since: bool) -> Result<Statement> {
+        let sources: Vec<u32> = self.sources.keys().copied().collect();
+        if let Some(b) = self.begin.as_ref().filter(|b| b.sources == sources && b.since == since) {
+            return Ok(b.statement.clone());
+        }
+        let mut sql = format!("SELECT pg_current_snapshot()::text, statement_timestamp()::text, {}", wake::busy_expr());
+        if since {
+            let unread = "__freshet_xid >= pg_snapshot_xmin($1::text::pg_snapshot) \
+                          AND NOT pg_visible_in_snapshot(__freshet_xid, $1::text::pg_snapshot)";
+            for src in self.sources.values() {
+                sql.push_str(&format!(", EXISTS (SELECT 1 FROM {} WHERE {unread})", src.log()));
+            }
+        }
+        let statement = self.client.prepare(&sql)?;
+        self.begin = Some(Begin { sources, since, statement: statement.clone() });
+        Ok(statement)
+    }
 
-        let stage = Stage::start(&mut times, "begin");
-        let old = self.snapshot.clone();
-        let mut tx = self.client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start()?;
-        let statement = {
-            let sources: Vec<u32> = self.sources.keys().copied().collect();
-            match &self.begin {
-                Some(b) if b.sources == sources && b.since == old.is_some() => b.statement.clone(),
-                _ => {
-                    let mut sql = format!(
-                        "SELECT pg_current_snapshot()::text, statement_timestamp()::text, {}",
-                        wake::busy_expr()
-                    );
-                    if old.is_some() {
-                        let unread = "__freshet_xid >= pg_snapshot_xmin($1::text::pg_snapshot) \
-                                      AND NOT pg_visible_in_snapshot(__freshet_xid, $1::text::pg_snapshot)";
-                        for src in self.sources.values() {
-                            sql.push_str(&format!(", EXISTS (SELECT 1 FROM {} WHERE {unread})", src.log()));
-                        }
-                    }
-                    let statement = tx.prepare(&sql)?;
-                    self.begin = Some(Begin { sources, since: old.is_some(), statement: statement.clone() });
-                    statement
-                }
-            }
-        };
-        let row = match &old {
-            Some(o) if !statement.params().is_empty() => tx.query_one(&statement, &[o])?,
-            _ => tx.query_one(&statement, &[])?,
-        };
-        let (snap, snap_time): (Snapshot, String) = (row.get(0), row.get(1));
-        let unread: BTreeSet<u32> = match &old {
-            Some(_) => {
-                self.sources.keys().enumerate().filter(|(i, _)| row.get::<_, bool>(3 + i)).map(|(_, o)| *o).collect()
-            }
-            None => BTreeSet::new(),
-        };
+    /// A round's reads (see [`round`](Self::round)); in a transaction when
+    /// `reading_catalog`.
+    fn read_phase(
+        &mut self,
+        reading_catalog: bool,
+        old: Option<&Snapshot>,
+        statement: &Statement,
+        times: &mut StageTimes,
+    ) -> Result<ReadPhase> {
+        let stage = Stage::start(times, "begin");
+        let Begun { snapshot, time, unread } = begin(&mut self.client, statement, old, self.sources.keys())?;
         stage.end();
-
         if reading_catalog {
-            let stage = Stage::start(&mut times, "read_catalog");
-            let views = read_catalog(&mut tx)?;
-            let (broken, captured) = broken_sources(&mut tx)?;
+            let stage = Stage::start(times, "read_catalog");
+            let views = read_catalog(&mut self.client)?;
+            let (broken, captured) = broken_sources(&mut self.client)?;
             self.catalog = Some(Catalog { views, broken, captured, read_at: Instant::now() });
             self.catalog_stale = false;
             stage.end();
@@ -479,36 +515,74 @@ impl Adapter {
         let needed: BTreeSet<u32> = wanted.values().flat_map(|v| v.sources.keys().copied()).collect();
         let captured = catalog.captured.clone();
 
-        // Read the batch of every loaded source with unread rows, and new
-        // sources whole.
-        let stage = Stage::start(&mut times, "read_log");
-        let mut logs: BTreeMap<u32, Vec<(Row, Diff)>> = BTreeMap::new();
-        let mut read_per_source: BTreeMap<u32, u64> = BTreeMap::new();
-        if let Some(old) = &old {
+        // The batch of every loaded source with unread rows, and new
+        // sources whole (a source is new only when the catalog was just
+        // read, so in the transaction).
+        let stage = Stage::start(times, "read_log");
+        let mut logs = BTreeMap::new();
+        if let Some(old) = old {
             for (oid, src) in &self.sources {
                 if needed.contains(oid) && unread.contains(oid) {
-                    let rows = read_log(&mut tx, src, old, &snap)?;
-                    report.changes_read += rows.len();
-                    read_per_source.insert(*oid, rows.len() as u64);
-                    logs.insert(*oid, rows);
+                    logs.insert(*oid, read_log(&mut self.client, src, old, &snapshot)?);
                 }
             }
         }
         stage.end();
-        let stage = Stage::start(&mut times, "read_sources");
+        let stage = Stage::start(times, "read_sources");
         let mut loads: Vec<(SourceTable, Vec<(Row, Diff)>)> = Vec::new();
         for oid in &needed {
             if !self.sources.contains_key(oid) {
-                let mut src = by_oid(&mut tx, *oid, &format!("source_{oid}"))?;
+                if !reading_catalog {
+                    // Not at this snapshot: at the next round, with the
+                    // catalog.
+                    self.catalog_stale = true;
+                    continue;
+                }
+                let mut src = by_oid(&mut self.client, *oid, &format!("source_{oid}"))?;
                 // Columns added after capture are not in the log.
                 src.def.columns.truncate(captured.get(oid).copied().unwrap_or(0));
                 src.def.primary_key.retain(|&c| c < src.def.columns.len());
-                let rows = read_table(&mut tx, &src)?;
+                let rows = read_table(&mut self.client, &src)?;
                 loads.push((src, rows));
             }
         }
-        tx.commit()?;
         stage.end();
+        Ok(ReadPhase { snapshot, time, wanted, failing, unload, needed, captured, logs, loads })
+    }
+
+    /// A refresh round; `full` reads the catalog whatever its age.
+    fn round(&mut self, full: bool) -> Result<StepReport> {
+        let started = Instant::now();
+        let mut report = StepReport::default();
+        let mut times = StageTimes::new();
+        self.notifications(Duration::ZERO)?;
+        let reading_catalog =
+            full || self.catalog_stale || self.catalog.as_ref().is_none_or(|c| c.read_at.elapsed() >= CATALOG_REFRESH);
+        report.read_catalog = reading_catalog;
+
+        // Rounds that read the catalog (or load sources) read everything at
+        // one snapshot, in a REPEATABLE READ transaction. Other rounds need
+        // no transaction: the first statement's snapshot bounds the batch,
+        // and each log read filters by it explicitly (a later snapshot sees
+        // everything it does).
+        let old = self.snapshot.clone();
+        let statement = self.begin_statement(old.is_some())?;
+        if reading_catalog {
+            self.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")?;
+        }
+        let read = self.read_phase(reading_catalog, old.as_ref(), &statement, &mut times);
+        if reading_catalog {
+            match &read {
+                Ok(_) => self.client.batch_execute("COMMIT")?,
+                Err(_) => {
+                    let _ = self.client.batch_execute("ROLLBACK");
+                }
+            }
+        }
+        let ReadPhase { snapshot: snap, time: snap_time, wanted, failing, unload, needed, captured, logs, loads } =
+            read?;
+        report.changes_read = logs.values().map(Vec::len).sum();
+        let read_per_source: BTreeMap<u32, u64> = logs.iter().map(|(o, r)| (*o, r.len() as u64)).collect();
         self.unpruned |= report.changes_read > 0;
 
         for name in &unload {

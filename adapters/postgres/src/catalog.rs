@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use freshet_engine::catalog::Column;
-use postgres::Transaction;
+use postgres::GenericClient;
 
 use crate::error::{PgError, Result};
 use crate::ident::quote_ident;
@@ -33,7 +33,7 @@ pub(crate) struct ViewRow {
 }
 
 /// The views in state `ok` or `paused`, by name.
-pub(crate) fn read_catalog(tx: &mut Transaction<'_>) -> Result<BTreeMap<String, ViewRow>> {
+pub(crate) fn read_catalog(tx: &mut impl GenericClient) -> Result<BTreeMap<String, ViewRow>> {
     let rows = tx.query(
         "SELECT v.id, v.name, v.schema_name, v.table_name, v.sql, v.columns, v.column_types, v.column_nullable, \
          v.key_columns, coalesce(array_agg(s.source_oid) FILTER (WHERE s.source_oid IS NOT NULL), '{}'), \
@@ -87,7 +87,7 @@ pub(crate) fn read_catalog(tx: &mut Transaction<'_>) -> Result<BTreeMap<String, 
 /// with the reason; and the number of captured columns of each source.
 pub(crate) type SourceHealth = (HashMap<u32, String>, HashMap<u32, usize>);
 
-pub(crate) fn broken_sources(tx: &mut Transaction<'_>) -> Result<SourceHealth> {
+pub(crate) fn broken_sources(tx: &mut impl GenericClient) -> Result<SourceHealth> {
     let rows = tx.query(
         "SELECT s.source_oid, s.schema_name, s.table_name, s.columns, s.column_types, c.oid IS NOT NULL, \
          coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a \

@@ -168,3 +168,76 @@ fn kill_9_at_random_points_converges_exactly() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Writers racing the adapter's rounds, with no `sync` and a poll interval
+/// far longer than the test: every committed change still reaches the
+/// views at once, through a notification or the adapter's check for
+/// writers that saw it busy (and its watch of transactions in progress).
+#[test]
+fn changes_arrive_without_sync_or_polling() {
+    let Some(db) = TestDb::create("wake") else { return };
+    let mut c = setup(&db);
+    let config = AdapterConfig { poll_interval: Duration::from_secs(600), ..AdapterConfig::default() };
+    let _adapter = RunningAdapter::start_with(&db.url, config);
+    sync(&mut c);
+    for burst in 0..6u64 {
+        // A transaction open across the burst: in progress whenever the
+        // adapter checks, committed at the end.
+        let mut long = db.connect();
+        long.batch_execute(&format!("BEGIN; INSERT INTO line VALUES (3, 0.{burst}7, 2)")).unwrap();
+        let writers: Vec<_> = (0..4u64)
+            .map(|w| {
+                let url = db.url.clone();
+                std::thread::spawn(move || {
+                    let mut c = freshet_postgres::connect(&url).unwrap();
+                    let mut rng = Rng::new(1000 * burst + w);
+                    for _ in 0..15 {
+                        write(&mut c, &mut rng, w);
+                        if rng.chance(30) {
+                            std::thread::sleep(Duration::from_millis(rng.below(5)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        long.batch_execute("COMMIT").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let behind: i64 = VIEWS.iter().map(|(name, query)| differences(&mut c, name, query)).sum();
+            if behind == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "burst {burst}: the views lag {behind} rows 10 s after the last commit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A writer that logged its change while no adapter waited (so it will
+/// not notify) and commits after the adapter's first round: the adapter
+/// watches the transactions in progress at its check, and reads the change
+/// once it commits, without a notification, a `sync` or a poll.
+#[test]
+fn a_writer_that_saw_the_adapter_busy_is_watched_until_it_commits() {
+    let Some(db) = TestDb::create("watch") else { return };
+    let mut c = setup(&db);
+    drop(RunningAdapter::start(&db.url));
+    // No adapter runs: the flag reads busy, the write will not notify.
+    let mut w = db.connect();
+    w.batch_execute("BEGIN; INSERT INTO line VALUES (4, 0.42, 2)").unwrap();
+    let config = AdapterConfig { poll_interval: Duration::from_secs(600), ..AdapterConfig::default() };
+    let _adapter = RunningAdapter::start_with(&db.url, config);
+    sync(&mut c);
+    // Past the round `sync` asked for.
+    std::thread::sleep(Duration::from_millis(300));
+    w.batch_execute("COMMIT").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while differences(&mut c, "lines", VIEWS[2].1) != 0 {
+        assert!(Instant::now() < deadline, "the change of a watched transaction did not arrive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    check(&mut c, "after the watched transaction committed");
+}

@@ -80,6 +80,8 @@ pub struct StageFigure {
     pub stage: String,
     /// Median time (ms); rounds without the stage count as 0.
     pub p50_ms: f64,
+    /// 99th percentile (ms).
+    pub p99_ms: f64,
     /// Mean time (ms).
     pub mean_ms: f64,
 }
@@ -102,17 +104,18 @@ impl RoundProfile {
             }
         }
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
-        let median = |mut v: Vec<f64>| {
+        let quantile = |mut v: Vec<f64>, q: f64| {
             v.sort_by(f64::total_cmp);
-            crate::stats::percentile(&v, 0.5)
+            crate::stats::percentile(&v, q)
         };
+        let median = |v: Vec<f64>| quantile(v, 0.5);
         let stages = names
             .iter()
             .map(|n| {
                 let v: Vec<f64> =
                     rounds.iter().map(|r| r.stages.iter().find(|(s, _)| s == n).map_or(0.0, |(_, d)| ms(*d))).collect();
                 let mean = if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
-                StageFigure { stage: n.to_string(), p50_ms: median(v), mean_ms: mean }
+                StageFigure { stage: n.to_string(), p50_ms: median(v.clone()), p99_ms: quantile(v, 0.99), mean_ms: mean }
             })
             .collect();
         RoundProfile {
@@ -388,12 +391,16 @@ pub fn render(r: &AdapterReport) -> String {
     for p in &m.profiles {
         let _ = writeln!(
             s,
-            "rounds, {}: {} rounds, {} change-log rows and {:.2} ms each (p50); stages p50 / mean (ms): {}",
+            "rounds, {}: {} rounds, {} change-log rows and {:.2} ms each (p50); stages p50 / p99 / mean (ms): {}",
             p.phase,
             p.rounds,
             p.changes_p50,
             p.total_p50_ms,
-            p.stages.iter().map(|f| format!("{} {:.2} / {:.2}", f.stage, f.p50_ms, f.mean_ms)).collect::<Vec<_>>().join(", ")
+            p.stages
+                .iter()
+                .map(|f| format!("{} {:.2} / {:.2} / {:.2}", f.stage, f.p50_ms, f.p99_ms, f.mean_ms))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let _ = writeln!(s);
@@ -502,5 +509,26 @@ mod tests {
         for l in &r.table {
             assert!(text.contains(&l.metric), "{}", l.metric);
         }
+    }
+
+    #[test]
+    fn round_profiles_take_medians_and_means_per_stage() {
+        use std::time::Duration;
+        let round = |changes: usize, read: u64, write: Option<u64>| freshet_postgres::StepReport {
+            changes_read: changes,
+            stages: std::iter::once(("read_log", Duration::from_millis(read)))
+                .chain(write.map(|w| ("write", Duration::from_millis(w))))
+                .collect(),
+            ..Default::default()
+        };
+        let rounds = [round(2, 1, Some(4)), round(0, 50, None), round(2, 3, None), round(4, 2, Some(8))];
+        let p = RoundProfile::new("phase", &rounds);
+        assert_eq!((p.rounds, p.changes_p50), (3, 2.0), "the round that read nothing is left out");
+        let stage = |n: &str| p.stages.iter().find(|s| s.stage == n).unwrap_or_else(|| panic!("{n}"));
+        assert_eq!((stage("read_log").p50_ms, stage("read_log").mean_ms), (2.0, 2.0));
+        assert_eq!(stage("write").p50_ms, 4.0);
+        assert!((stage("write").mean_ms - 4.0).abs() < 1e-9, "a round without the stage counts 0");
+        assert_eq!(p.total_p50_ms, 5.0);
+        assert_eq!(RoundProfile::of("all", &rounds).rounds, 4);
     }
 }
