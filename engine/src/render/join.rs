@@ -23,8 +23,11 @@
 //! padded with NULLs. Without residual predicates the unmatched rows are
 //! all left rows, less those whose key occurs on the right: the right's
 //! distinct keys are maintained by a count per key (`threshold_total`,
-//! which reports a key only when it appears or disappears) and joined with
-//! the left side's existing arrangement. Left rows with a NULL key stay in
+//! which reports a key only when it appears or disappears; a right side
+//! with at most one row per key, such as a grouped `Reduce` on the join
+//! key, has its keys arranged as they are) and joined with the left
+//! side's existing arrangement, so a right row updated in place pads
+//! nothing again. Left rows with a NULL key stay in
 //! that arrangement under their NULL key, which never occurs on the right.
 //! With residual predicates the unmatched rows are the left rows absent
 //! from the distinct set of matched left rows. Both are maintained
@@ -283,13 +286,6 @@ macro_rules! join_sides {
     };
 }
 
-/// The keys a join side holds, for padding the other side's unmatched rows.
-enum Presence<'s> {
-    /// The side has at most one row per key: it is its own set of keys.
-    Unique(KeyedSide<'s>),
-    /// The side's distinct keys.
-    Distinct(Arranged<'s, TraceAgent<super::RowSpine>>),
-}
 
 /// Whether `side`, keyed by `keys`, has at most one row (of multiplicity
 /// one) per key: a grouped `Reduce` keyed by all of its group key, whose
@@ -305,13 +301,22 @@ fn unique_per_key(side: &Plan, keys: &[Expr]) -> bool {
 }
 
 /// The distinct keys of a side, arranged: each key present on the side
-/// once, maintained from a count per key.
-fn distinct_keys<'s>(side: &KeyedSide<'s>) -> Arranged<'s, TraceAgent<super::RowSpine>> {
+/// once. When the side holds at most one row per key (`unique`), its keys
+/// are arranged as they are: an update that keeps a row's key (its old
+/// row retracted, its new row added) cancels in the arrangement's batcher,
+/// so it reaches the join with the padded side as no change at all.
+/// Otherwise they are maintained from a count per key
+/// (`threshold_total`).
+fn distinct_keys<'s>(side: &KeyedSide<'s>, unique: bool) -> Arranged<'s, TraceAgent<super::RowSpine>> {
     let keys = match side {
         KeyedSide::Local(a) => a.clone().as_collection(|k: &Row, _v: &Row| k.clone()),
         KeyedSide::Shared(a) => a.clone().as_collection(|k: &Row, _v: &Row| k.clone()),
     };
-    keys.arrange_by_self().threshold_total(|_k, c: &Diff| if *c > 0 { 1 } else { 0 }).arrange_by_self()
+    if unique {
+        keys.arrange_by_self()
+    } else {
+        keys.arrange_by_self().threshold_total(|_k, c: &Diff| if *c > 0 { 1 } else { 0 }).arrange_by_self()
+    }
 }
 
 /// Where a value of the first row an output builds comes from.
@@ -436,13 +441,8 @@ pub(crate) fn build_join<'s>(ctx: &Context<'s>, join: &Join, steps: &[Step]) -> 
             let output = Output::new(&left_columns, &right_columns, &[], steps);
             let can_fail = output.can_fail();
             let left_arranged = left.keyed.clone().arrange_by_key();
-            // Which keys the right side has: the side itself when it holds
-            // one row per key, else its distinct keys.
-            let present = if unique_per_key(&join.right, &right_keys) {
-                Presence::Unique(right.clone())
-            } else {
-                Presence::Distinct(distinct_keys(&right))
-            };
+            // Which keys the right side has.
+            let present = distinct_keys(&right, unique_per_key(&join.right, &right_keys));
             let pair_output = output.clone();
             let pairs = join_sides!(KeyedSide::Local(left_arranged.clone()), right, move |_k: &Row,
                                                                                       l: &Row,
@@ -452,15 +452,7 @@ pub(crate) fn build_join<'s>(ctx: &Context<'s>, join: &Join, steps: &[Step]) -> 
             // Every left row padded, less those whose key is present.
             let pad_output = output.clone();
             let padded = left.keyed.flat_map(move |(_k, l)| pad_output.emit(&l, None));
-            let matched = match present {
-                Presence::Unique(side) => {
-                    join_sides!(KeyedSide::Local(left_arranged), side, move |_k: &Row, l: &Row, _: &Row| output
-                        .emit(l, None))
-                }
-                Presence::Distinct(keys) => {
-                    left_arranged.join_core(keys, move |_k: &Row, l: &Row, _: &()| output.emit(l, None))
-                }
-            };
+            let matched = left_arranged.join_core(present, move |_k: &Row, l: &Row, _: &()| output.emit(l, None));
             let (ok, err) = finish(pairs.concat(padded).concat(matched.negate()), can_fail);
             Ok(Rendered { ok, err: left.err.concat(right_err).concat(err) })
         }

@@ -80,8 +80,8 @@ pub(super) fn build_full_join<'s>(ctx: &Context<'s>, join: &Join, steps: &[Step]
     if join.residual.is_empty() {
         let output = Output::new(&left_columns, &right_columns, &[], steps);
         let can_fail = output.can_fail() || steps.iter().any(Step::can_fail);
-        let present_right = distinct_keys(&KeyedSide::Local(right_arranged.clone()));
-        let present_left = distinct_keys(&KeyedSide::Local(left_arranged.clone()));
+        let present_right = distinct_keys(&KeyedSide::Local(right_arranged.clone()), false);
+        let present_left = distinct_keys(&KeyedSide::Local(left_arranged.clone()), false);
 
         let pair_output = output.clone();
         let pairs = left_arranged
