@@ -39,6 +39,7 @@ mod database;
 mod dml;
 mod error;
 mod output;
+pub mod allocator;
 pub mod script;
 
 pub use database::{Database, Options};

@@ -8,6 +8,10 @@ use clap::{Parser, Subcommand};
 use freshet::script::{Piece, StatementSplitter};
 use freshet::{Database, Options};
 
+/// See [`freshet::allocator`].
+#[global_allocator]
+static GLOBAL: freshet::allocator::Allocator = freshet::allocator::Allocator;
+
 /// freshet keeps materialized views fresh.
 #[derive(Parser)]
 #[command(name = "freshet", version, about)]
@@ -37,6 +41,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    freshet::allocator::configure();
     let cli = Cli::parse();
     match cli.command {
         Command::Sql { data_dir, workers, file } => run_sql(data_dir, workers, file),

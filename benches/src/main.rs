@@ -14,6 +14,10 @@ use freshet_benches::report::{render, table, Report, RunInfo};
 use freshet_benches::workload::{ChangeStream, Workload};
 use freshet_benches::BenchError;
 
+/// See [`freshet::allocator`].
+#[global_allocator]
+static GLOBAL: freshet::allocator::Allocator = freshet::allocator::Allocator;
+
 mod tpch;
 
 /// Benchmarks freshet against PostgreSQL.
@@ -126,6 +130,7 @@ struct InvoicesArgs {
 }
 
 fn main() -> ExitCode {
+    freshet::allocator::configure();
     let outcome = match Cli::parse().workload {
         Command::Invoices(args) => invoices(&args),
         Command::Adapter(args) => adapter(&args),
