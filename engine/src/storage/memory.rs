@@ -1,18 +1,20 @@
 //! [`MemoryStorage`]: the in-memory backend, for tests and embedding.
 //!
-//! **Cost.** A primary-key table is an ordered map from key to row: each row
+//! **Cost.** A primary-key table is a hash map from key to row: each row
 //! is held once, plus its key (a [`Row`] of the key columns' values; text and
-//! bytea values share their buffers with the row). A bag table is an
-//! ordered map from row to a `u64` multiplicity, so duplicates cost one
-//! entry. The catalog is a plain [`StoredCatalog`]. [`Storage::get`] is
-//! O(log n); [`Storage::scan`] is O(n) (plus a sort for primary-key tables
-//! whose key is not a leading prefix of the columns).
+//! bytea values share their buffers with the row). A bag table is a hash
+//! map from row to a `u64` multiplicity, so duplicates cost one entry. The
+//! catalog is a plain [`StoredCatalog`]. [`Storage::get`] and each write of a
+//! commit are O(1) expected: one hash of the key and, typically, one
+//! comparison, where an ordered map would compare the key with a
+//! logarithmic number of rows scattered in memory. [`Storage::scan`] is
+//! O(n log n): it sorts the rows into row order.
 //!
 //! **Durability.** None: the contents live as long as the value. Commits are
 //! atomic: a commit is fully validated before anything is changed, and the
 //! apply step cannot fail, so a refused commit leaves the store as it was.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::validate::{prepare, CurrentState, Writes};
 use super::{Commit, Storage, StorageError, StoredCatalog};
@@ -24,9 +26,9 @@ use crate::value::Row;
 #[derive(Clone, Debug)]
 enum TableData {
     /// Key → row.
-    Pk(BTreeMap<Row, Row>),
+    Pk(HashMap<Row, Row>),
     /// Row → multiplicity (> 0).
-    Bag(BTreeMap<Row, u64>),
+    Bag(HashMap<Row, u64>),
 }
 
 /// An in-memory [`Storage`]; see the module docs for its costs.
@@ -77,22 +79,14 @@ impl Storage for MemoryStorage {
     }
 
     fn scan(&self, table: ObjectId) -> Result<Vec<(Row, Diff)>, StorageError> {
-        let (def, data) = self.table(table)?;
-        Ok(match data {
-            TableData::Pk(rows) => {
-                let mut out: Vec<(Row, Diff)> = rows.values().map(|r| (r.clone(), 1)).collect();
-                // Key order is row order exactly when the key is a leading
-                // prefix of the columns (rows with distinct keys then differ
-                // first within the key).
-                let key_is_prefix = def.primary_key.iter().enumerate().all(|(i, &c)| i == c);
-                if !key_is_prefix {
-                    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                }
-                out
-            }
+        let (_, data) = self.table(table)?;
+        let mut out: Vec<(Row, Diff)> = match data {
+            TableData::Pk(rows) => rows.values().map(|r| (r.clone(), 1)).collect(),
             // Counts are kept within i64 by validation.
             TableData::Bag(rows) => rows.iter().map(|(r, &n)| (r.clone(), n as Diff)).collect(),
-        })
+        };
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 
     fn get(&self, table: ObjectId, key: &Row) -> Result<Option<Row>, StorageError> {
@@ -113,9 +107,9 @@ impl Storage for MemoryStorage {
         }
         for def in &prepared.created {
             let data = if def.primary_key.is_empty() {
-                TableData::Bag(BTreeMap::new())
+                TableData::Bag(HashMap::new())
             } else {
-                TableData::Pk(BTreeMap::new())
+                TableData::Pk(HashMap::new())
             };
             self.tables.insert(def.id, data);
         }
