@@ -15,6 +15,16 @@
 //! the left needs a type conversion), the right column for right joins,
 //! `COALESCE(left, right)` for full joins.
 //!
+//! A `LATERAL (subquery)` may read the columns of the items to its left
+//! (the earlier comma-separated items and its join's left input); it is
+//! decorrelated and joined onto them (`crate::subquery::join_lateral`).
+//! RIGHT and FULL joins with such a reference are PostgreSQL's error.
+//!
+//! Subqueries in an ON condition: an inner join's condition filters the
+//! joined rows, its subqueries attached as in WHERE; an outer join's
+//! subqueries are each attached to the input whose columns they read
+//! (`crate::subquery::attach_to_inputs`).
+//!
 //! A comma binds looser than `JOIN`: `a, b JOIN c ON …` is `a × (b ⋈ c)`.
 //! For inner and left joins that is the same relation as `(a × b) ⋈ c`,
 //! which is how it is built (the optimiser then sees one chain of inner
@@ -32,7 +42,9 @@ use crate::error::{ErrorKind, Position, Result, SqlError};
 use crate::expr::{fold_ident, pos_of, Binder};
 use crate::scope::{Rel, Scope, ScopeColumn};
 use crate::select::plan_query_in;
-use crate::subquery::Outer;
+use crate::subquery::{
+    attach_to_inputs, join_lateral, map_row_columns, plan_lateral, LateralJoin, Level, Outer, Param, SUBQ_BASE,
+};
 use crate::types;
 use crate::Catalog;
 
@@ -52,10 +64,13 @@ pub(crate) fn plan_from(
     catalog: &dyn Catalog,
     outer: Option<&Outer<'_>>,
 ) -> Result<PlannedFrom> {
-    let mut b = FromBuilder { catalog, outer, rels: Vec::new() };
+    let mut b = FromBuilder { catalog, outer, rels: Vec::new(), lateral_rels: Vec::new(), lateral_cols: Vec::new() };
     let mut plan: Option<Plan> = None;
     let mut columns = Vec::new();
     for item in items {
+        // A LATERAL item may read the items before it.
+        b.lateral_rels = (0..b.rels.len()).collect();
+        b.lateral_cols = columns.clone();
         let offset = plan.as_ref().map_or(0, Plan::arity);
         let (p, cols, _) = b.table_with_joins(item, offset, plan.take())?;
         plan = Some(p);
@@ -100,6 +115,46 @@ struct FromBuilder<'a> {
     catalog: &'a dyn Catalog,
     outer: Option<&'a Outer<'a>>,
     rels: Vec<Rel>,
+    /// What a LATERAL item may read besides the left input of its own
+    /// join: the FROM items before the current one and, inside a
+    /// parenthesised join, the left inputs of the joins holding it.
+    lateral_rels: Vec<usize>,
+    /// The unqualified columns of `lateral_rels`.
+    lateral_cols: Vec<ScopeColumn>,
+}
+
+/// The parts of a `LATERAL (subquery) alias` FROM item.
+struct LateralItem<'q> {
+    subquery: &'q ast::Query,
+    alias: &'q ast::TableAlias,
+    pos: Option<Position>,
+}
+
+/// `f` as a LATERAL subquery, if it is one.
+fn lateral_item(f: &ast::TableFactor) -> Result<Option<LateralItem<'_>>> {
+    let pos = pos_of(f);
+    match f {
+        ast::TableFactor::Derived { lateral: true, subquery, alias, sample } => {
+            if sample.is_some() {
+                return Err(SqlError::unsupported(format!("table reference {f}"), pos));
+            }
+            match alias {
+                Some(alias) => Ok(Some(LateralItem { subquery, alias, pos })),
+                None => Err(SqlError::new(ErrorKind::Syntax, "subquery in FROM must have an alias", pos)
+                    .with_hint("For example, FROM (SELECT ...) [AS] foo.")),
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `a AND b AND ...` (`TRUE` for none).
+fn conjunction(mut conditions: Vec<Expr>) -> Expr {
+    match conditions.len() {
+        0 => Expr::Literal(freshet_engine::value::Value::Bool(true)),
+        1 => conditions.pop().unwrap_or(Expr::Literal(freshet_engine::value::Value::Bool(true))),
+        _ => Expr::Variadic { func: VariadicFunc::And, args: conditions },
+    }
 }
 
 impl FromBuilder<'_> {
@@ -124,17 +179,55 @@ impl FromBuilder<'_> {
             left => left,
         };
         let first_rel = self.rels.len();
-        let (first, mut visible) = self.factor(&item.relation, offset)?;
         // The join tree's row starts at FROM-row column `base`.
-        let (mut plan, base) = match left {
-            Some(l) => (join(JoinKind::Inner, l, first, Vec::new()), 0),
-            None => (first, offset),
+        let (mut plan, base, mut visible) = match lateral_item(&item.relation)? {
+            Some(lat) => {
+                let (sub, cols, params) =
+                    self.lateral(&lat, offset, self.lateral_rels.clone(), self.lateral_cols.clone())?;
+                match left {
+                    // The previous items are the plan's first columns.
+                    Some(l) => (join_lateral(l, sub, &params, LateralJoin::Inner, None)?, 0, cols),
+                    None => {
+                        self.check_in_plan(&params, offset, offset, lat.pos)?;
+                        (sub, offset, cols)
+                    }
+                }
+            }
+            None => {
+                let (first, cols) = self.factor(&item.relation, offset)?;
+                match left {
+                    Some(l) => (join(JoinKind::Inner, l, first, Vec::new()), 0, cols),
+                    None => (first, offset, cols),
+                }
+            }
         };
         let mut item_rels: Vec<usize> = (first_rel..self.rels.len()).collect();
         for j in &item.joins {
             let right_offset = base + plan.arity();
             let right_first = self.rels.len();
-            let (right, right_cols) = self.factor(&j.relation, right_offset)?;
+            let (right, right_cols, params) = match lateral_item(&j.relation)? {
+                Some(lat) => {
+                    let mut rels = self.lateral_rels.clone();
+                    rels.extend(&item_rels);
+                    let mut cols = self.lateral_cols.clone();
+                    cols.extend(visible.iter().cloned());
+                    self.lateral(&lat, right_offset, rels, cols)?
+                }
+                None if matches!(j.relation, ast::TableFactor::NestedJoin { .. }) => {
+                    // A LATERAL item inside may read this join's left input.
+                    let saved = (self.lateral_rels.clone(), self.lateral_cols.clone());
+                    self.lateral_rels.extend(&item_rels);
+                    self.lateral_cols.extend(visible.iter().cloned());
+                    let planned = self.factor(&j.relation, right_offset);
+                    (self.lateral_rels, self.lateral_cols) = saved;
+                    let (p, c) = planned?;
+                    (p, c, Vec::new())
+                }
+                None => {
+                    let (p, c) = self.factor(&j.relation, right_offset)?;
+                    (p, c, Vec::new())
+                }
+            };
             let right_rels: Vec<usize> = (right_first..self.rels.len()).collect();
             let pos = pos_of(&j.relation);
             let (ty, constraint) = match &j.join_operator {
@@ -148,6 +241,8 @@ impl FromBuilder<'_> {
                 J::AsOf { .. } => return Err(SqlError::unsupported("ASOF JOIN", pos)),
                 _ => return Err(SqlError::unsupported("this kind of join", pos)),
             };
+            // Subqueries in an ON condition.
+            let level = Level::new(self.catalog, self.outer);
             let (conditions, merged) = match constraint {
                 ast::JoinConstraint::On(e) => {
                     let mut rels_here = item_rels.clone();
@@ -159,6 +254,7 @@ impl FromBuilder<'_> {
                     };
                     let mut binder = Binder::new(&scope, "JOIN conditions");
                     binder.outer = self.outer;
+                    binder.level = Some(&level);
                     let cond = binder.condition(e, "JOIN/ON")?;
                     let mut cols = padded(std::mem::take(&mut visible), ty.pads_left());
                     cols.extend(padded(right_cols, ty.pads_right()));
@@ -203,10 +299,115 @@ impl FromBuilder<'_> {
                 self.rels[r].columns.iter_mut().for_each(|c| c.nullable = true);
             }
             visible = merged;
-            plan = join_node(ty, plan, right, conditions, base, right_offset);
+            let split = right_offset;
+            plan = self.join_step(ty, plan, right, conditions, &params, &level, base, split, pos)?;
             item_rels.extend(right_rels);
         }
         Ok((plan, visible, item_rels))
+    }
+
+    /// Plans the LATERAL item `lat`, whose first column is FROM-row column
+    /// `offset`, able to read the relations `rels` (with unqualified
+    /// columns `columns`). Returns its plan, its columns, and the values
+    /// it reads from `rels` (over the FROM row; none when it reads none).
+    fn lateral(
+        &mut self,
+        lat: &LateralItem<'_>,
+        offset: usize,
+        rels: Vec<usize>,
+        columns: Vec<ScopeColumn>,
+    ) -> Result<(Plan, Vec<ScopeColumn>, Vec<Param>)> {
+        let scope = Scope { rels: self.rels.clone(), visible_rels: rels, columns };
+        let (query, params) = plan_lateral(lat.subquery, self.catalog, &scope, self.outer, lat.pos)?;
+        let name = fold_ident(&lat.alias.name);
+        let cols = self.add_rel(&name, Some(lat.alias), query.columns, Vec::new(), offset, lat.pos)?;
+        Ok((query.plan, cols, params))
+    }
+
+    /// Checks that the FROM-row columns `params` read are in the plan being
+    /// joined onto (columns `lo .. hi`): a LATERAL item inside parentheses
+    /// or in an item planned on its own cannot see the rest.
+    fn check_in_plan(&self, params: &[Param], lo: usize, hi: usize, pos: Option<Position>) -> Result<()> {
+        let mut outside = false;
+        for p in params {
+            p.expr.visit_columns(&mut |c| outside |= c < SUBQ_BASE && !(lo..hi).contains(&c));
+        }
+        if outside {
+            return Err(SqlError::unsupported(
+                "a LATERAL reference to a FROM item outside its parenthesised join or across a RIGHT or FULL JOIN",
+                pos,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The FROM item holding FROM-row column `col`.
+    fn rel_name(&self, col: usize) -> String {
+        self.rels
+            .iter()
+            .find(|r| col >= r.offset && col < r.offset + r.columns.len())
+            .map_or_else(String::new, |r| r.name.clone())
+    }
+
+    /// Joins `right` (from FROM-row column `split`) onto `left` (from
+    /// `base`) under `conditions` (over FROM-row columns, reading the
+    /// subqueries pending in `level`). `params`: the values of `left` a
+    /// LATERAL `right` reads.
+    #[allow(clippy::too_many_arguments)]
+    fn join_step(
+        &self,
+        ty: JoinType,
+        left: Plan,
+        right: Plan,
+        conditions: Vec<Expr>,
+        params: &[Param],
+        level: &Level<'_>,
+        base: usize,
+        split: usize,
+        pos: Option<Position>,
+    ) -> Result<Plan> {
+        let rebase = |e: &Expr| map_row_columns(e, &mut |c| c - base);
+        if !params.is_empty() {
+            if ty.pads_left() {
+                let mut col = None;
+                params.iter().for_each(|p| p.expr.visit_columns(&mut |c| col = col.or((c < SUBQ_BASE).then_some(c))));
+                let name = col.map(|c| self.rel_name(c)).unwrap_or_default();
+                return Err(SqlError::new(
+                    ErrorKind::Other,
+                    format!("invalid reference to FROM-clause entry for table \"{name}\""),
+                    pos,
+                )
+                .with_hint("The combining JOIN type must be INNER or LEFT for a LATERAL reference."));
+            }
+            self.check_in_plan(params, base, split, pos)?;
+            let params: Vec<Param> = params.iter().map(|p| Param { expr: rebase(&p.expr), ..p.clone() }).collect();
+            let kind = if ty == JoinType::Left { LateralJoin::Left } else { LateralJoin::Inner };
+            if !level.has_pending() {
+                let cond = (!conditions.is_empty()).then(|| conjunction(conditions.iter().map(rebase).collect()));
+                return join_lateral(left, right, &params, kind, cond);
+            }
+            if kind == LateralJoin::Left {
+                return Err(SqlError::unsupported("subqueries in the ON condition of LEFT JOIN LATERAL", pos));
+            }
+            let joined = join_lateral(left, right, &params, kind, None)?;
+            return filter_on(joined, &conditions, level, base);
+        }
+        if !level.has_pending() {
+            return Ok(join_node(ty, left, right, conditions, base, split));
+        }
+        if ty == JoinType::Inner {
+            // Pairs failing the condition are dropped: it can filter the
+            // join's rows, with its subqueries attached as in WHERE.
+            let joined = join_node(ty, left, right, Vec::new(), base, split);
+            return filter_on(joined, &conditions, level, base);
+        }
+        // An outer join: each subquery attached to the input it reads.
+        let (la, ra) = (split - base, right.arity());
+        let inputs = attach_to_inputs(level, left, right, conjunction(conditions), base, split, pos)?;
+        let el = inputs.left_extra;
+        let joined = join_node(ty, inputs.left, inputs.right, vec![inputs.cond], 0, la + el);
+        let exprs = (0..la).chain(la + el..la + el + ra).map(Expr::Column).collect();
+        Ok(Plan::Map(Map { input: Box::new(joined), exprs }))
     }
 
     /// A table, a view, a `WITH` query, a derived table or a parenthesised
@@ -262,7 +463,7 @@ impl FromBuilder<'_> {
             }
             ast::TableFactor::Derived { lateral, subquery, alias, sample } => {
                 if *lateral {
-                    return Err(SqlError::unsupported("LATERAL", pos));
+                    return Err(SqlError::internal("a LATERAL item planned as a derived table"));
                 }
                 if sample.is_some() {
                     return Err(SqlError::unsupported(format!("table reference {f}"), pos));
@@ -282,6 +483,9 @@ impl FromBuilder<'_> {
                 }
                 let (plan, cols, _) = self.table_with_joins(table_with_joins, offset, None)?;
                 Ok((plan, cols))
+            }
+            ast::TableFactor::Function { lateral: true, name, .. } => {
+                Err(SqlError::unsupported(format!("LATERAL table function {name}"), pos))
             }
             ast::TableFactor::Function { .. }
             | ast::TableFactor::TableFunction { .. }
@@ -353,15 +557,27 @@ fn join(kind: JoinKind, left: Plan, right: Plan, residual: Vec<Expr>) -> Plan {
     Plan::Join(Join { kind, left: Box::new(left), right: Box::new(right), equi: Vec::new(), residual })
 }
 
+/// `joined` filtered by `conditions` (over FROM-row columns, the join's
+/// row starting at column `base`), with the subqueries pending in
+/// `level` attached; the join's columns only.
+fn filter_on(joined: Plan, conditions: &[Expr], level: &Level<'_>, base: usize) -> Result<Plan> {
+    let arity = joined.arity();
+    let cond = conjunction(conditions.iter().map(|e| map_row_columns(e, &mut |c| c - base)).collect());
+    let fix = |e: &mut Expr| *e = map_row_columns(e, &mut |c| c - base);
+    let plan = level.attach_filter_with(joined, cond, &fix)?;
+    Ok(if plan.arity() > arity {
+        Plan::Map(Map { input: Box::new(plan), exprs: (0..arity).map(Expr::Column).collect() })
+    } else {
+        plan
+    })
+}
+
 /// The join of `left` (from FROM-row column `base`) and `right` (from
-/// `split`) under `conditions` over FROM-row columns.
+/// `split`) under `conditions` over FROM-row columns (and parameters).
 fn join_node(ty: JoinType, left: Plan, right: Plan, conditions: Vec<Expr>, base: usize, split: usize) -> Plan {
     let la = split - base;
     let ra = right.arity();
-    let rebase = |mut e: Expr, f: &dyn Fn(usize) -> usize| {
-        e.map_columns(&mut |c| f(c - base));
-        e
-    };
+    let rebase = |e: Expr, f: &dyn Fn(usize) -> usize| map_row_columns(&e, &mut |c| f(c - base));
     match ty {
         JoinType::Inner | JoinType::Left | JoinType::Full => {
             let kind = match ty {

@@ -15,7 +15,8 @@
 //!   pairs, joined on (correlation, operand); when the operand or the
 //!   subquery's values can be NULL, per-key counts tell "no match" apart
 //!   from PostgreSQL's NULL (some value NULL, or a NULL operand over a
-//!   non-empty set) and from an empty set.
+//!   non-empty set) and from an empty set. Row forms over values that can
+//!   be NULL: see [`super::row_in`].
 //! * Ordering `ANY`/`ALL`, `<> ANY`, `= ALL`: per-key `min`/`max` with
 //!   the same counts.
 
@@ -26,7 +27,7 @@ use freshet_engine::value::{DataType, Value};
 use super::decorrelate::{decorrelate, Aggregated, Decorrelated, Keyed, Rows};
 use super::exprs::{and, equality_key, if_then, lit, offset, or, substitute};
 use super::{CmpOp, Kind, Pending};
-use crate::error::{Result, SqlError};
+use crate::error::Result;
 
 /// Joins `p` onto `plan` (whose first columns are `ctx`'s, the rows the
 /// subquery's parameters are read from). Returns the extended plan and
@@ -71,7 +72,7 @@ fn is_true(e: Expr) -> Expr {
 
 /// The aggregated subquery's one row joined on: `base` is where its
 /// columns start in the joined row. Returns (row present, select list).
-fn aggregated_row(g: &Aggregated, base: usize) -> (Expr, Vec<Expr>) {
+pub(super) fn aggregated_row(g: &Aggregated, base: usize) -> (Expr, Vec<Expr>) {
     let aggs = base + g.prefix;
     let mut read = |c: usize| {
         let col = Expr::Column(aggs + c);
@@ -185,10 +186,14 @@ impl Comparison<'_> {
 
     /// The subquery's columns used by the comparison (casts keep NULLs).
     fn rhs_nullable(&self) -> bool {
+        self.rhs.iter().any(|r| self.reads_nullable(r, 0))
+    }
+
+    /// Whether `r`, over the subquery's row from column `prefix` on,
+    /// reads a column that may be NULL.
+    fn reads_nullable(&self, r: &Expr, prefix: usize) -> bool {
         let mut any = false;
-        for r in self.rhs {
-            r.visit_columns(&mut |c| any |= self.out_nullable.get(c).copied().unwrap_or(true));
-        }
+        r.visit_columns(&mut |c| any |= c < prefix || self.out_nullable.get(c - prefix).copied().unwrap_or(true));
         any
     }
 
@@ -216,6 +221,14 @@ impl Comparison<'_> {
         let rhs: Vec<Expr> = self.rhs.iter().map(|r| offset(r, k.prefix)).collect();
         let lhs_nullable = self.lhs_nullable.iter().any(|n| *n);
         let rhs_nullable = self.rhs_nullable();
+        let semi_join = semi && !self.all;
+        if self.by_match() && self.lhs.len() > 1 && (lhs_nullable || rhs_nullable) && !semi_join {
+            let rhs_nullable: Vec<bool> = rhs.iter().map(|r| self.reads_nullable(r, k.prefix)).collect();
+            let (plan, found) =
+                super::row_in::row_in(&k, plan, self.lhs, self.lhs_nullable, &rhs, &rhs_nullable, self.types)?;
+            let value = if self.all { found.call_unary(UnaryFunc::Not) } else { found };
+            return Ok((plan, value));
+        }
         if self.by_match() {
             // The distinct (keys, value) pairs; equal values match.
             let mut cols = k.inner_keys.clone();
@@ -235,12 +248,6 @@ impl Comparison<'_> {
             let found = if !lhs_nullable && !rhs_nullable {
                 matched
             } else {
-                if self.lhs.len() > 1 {
-                    return Err(SqlError::unsupported(
-                        "row comparisons with IN (subquery) over values that may be NULL",
-                        None,
-                    ));
-                }
                 let (with_stats, stats) = self.stats(&k, &rhs, plan, false, false);
                 plan = with_stats;
                 // No match: NULL if the set has a NULL, or if the operand

@@ -40,7 +40,7 @@ fn plan_subquery<'l>(b: &Binder<'l>, q: &ast::Query, pos: Option<Position>) -> R
 /// An aggregate whose arguments are all values of the enclosing query
 /// belongs to that query in PostgreSQL (`SELECT (SELECT sum(o.x)) FROM o`
 /// sums over `o`); freshet does not support that.
-fn check_outer_aggregates(plan: &Plan, pos: Option<Position>) -> Result<()> {
+pub(super) fn check_outer_aggregates(plan: &Plan, pos: Option<Position>) -> Result<()> {
     let mut found = false;
     plan.visit(&mut |p| {
         if let Plan::Reduce(r) = p {

@@ -83,6 +83,13 @@ pub(super) enum Decorrelated {
 pub(super) fn decorrelate(p: &Pending, ctx: &Plan) -> Result<Decorrelated> {
     let exists = matches!(p.kind, Kind::Exists);
     let plan = if exists { without_select_list(p.plan.clone()) } else { p.plan.clone() };
+    decorrelate_plan(plan, &p.params, ctx, !exists)
+}
+
+/// Decorrelates `plan`, which reads `params` over `ctx`'s rows.
+/// `want_select`: the caller reads the subquery's columns (not for
+/// `EXISTS`).
+pub(super) fn decorrelate_plan(plan: Plan, params: &[Param], ctx: &Plan, want_select: bool) -> Result<Decorrelated> {
     if !plan_has_params(&plan) {
         return Ok(Decorrelated::Keyed(Keyed {
             rows: row_bound(&plan),
@@ -92,10 +99,10 @@ pub(super) fn decorrelate(p: &Pending, ctx: &Plan) -> Result<Decorrelated> {
             inner_keys: Vec::new(),
         }));
     }
-    if let Some(d) = direct::direct(&plan, &p.params, !exists) {
+    if let Some(d) = direct::direct(&plan, params, want_select) {
         return Ok(d);
     }
-    general(plan, ctx, &p.params)
+    general(plan, ctx, params)
 }
 
 /// `EXISTS` does not evaluate its select list (PostgreSQL drops it), nor
@@ -299,7 +306,7 @@ impl WithD<'_> {
 }
 
 /// The distinct rows of `values` over `input`'s rows.
-fn distinct_values(input: Plan, values: Vec<Expr>) -> Plan {
+pub(super) fn distinct_values(input: Plan, values: Vec<Expr>) -> Plan {
     Plan::Distinct(Distinct { input: Box::new(Plan::Map(Map { input: Box::new(input), exprs: values })) })
 }
 
@@ -316,7 +323,7 @@ fn plan_cannot_fail(plan: &Plan) -> bool {
 /// (`conds`, over `plan`'s row). `None` when that input is `plan` itself.
 /// Through a left join only the left input is taken (its rows all
 /// survive); the right input only of inner joins.
-fn narrow(plan: &Plan, values: &[Expr], mut conds: Vec<Expr>, descended: bool) -> Option<Plan> {
+pub(super) fn narrow(plan: &Plan, values: &[Expr], mut conds: Vec<Expr>, descended: bool) -> Option<Plan> {
     let mut cols = Vec::new();
     for v in values {
         v.visit_columns(&mut |c| cols.push(c));

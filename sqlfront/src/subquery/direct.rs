@@ -14,7 +14,7 @@
 //! aggregates (a missing match) read as over no rows.
 
 use freshet_engine::expr::{BinaryFunc, Expr};
-use freshet_engine::plan::{AggregateFunc, Distinct, Map, Plan, Reduce};
+use freshet_engine::plan::{AggregateFunc, Distinct, Map, Plan, Reduce, SortColumn, TopK};
 
 use super::decorrelate::{Aggregated, Decorrelated, Keyed, Rows};
 use super::exprs::{
@@ -34,6 +34,9 @@ enum Body<'p> {
 /// documentation). `want_select`: the caller needs the select list (not
 /// for `EXISTS`).
 pub(super) fn direct(plan: &Plan, params: &[Param], want_select: bool) -> Option<Decorrelated> {
+    if let Some(d) = top_k(plan, params) {
+        return Some(d);
+    }
     let (distinct, top) = match plan {
         Plan::Distinct(d) => (true, &*d.input),
         p => (false, p),
@@ -166,4 +169,36 @@ pub(super) fn direct(plan: &Plan, params: &[Param], want_select: bool) -> Option
             Some(Decorrelated::Keyed(Keyed { plan, prefix: kk, outer_keys, inner_keys, rows: Rows::Many }))
         }
     }
+}
+
+/// `ORDER BY … LIMIT` / `OFFSET` / `DISTINCT ON` (a `TopK`, under a
+/// projection dropping sort-only columns) over a body decorrelated
+/// directly: the body's rows grouped by their correlation keys first, so
+/// each key keeps its own top rows.
+fn top_k(plan: &Plan, params: &[Param]) -> Option<Decorrelated> {
+    let (projection, t) = match plan {
+        Plan::TopK(t) => (None, t),
+        Plan::Map(m) => match &*m.input {
+            Plan::TopK(t) if m.exprs.iter().all(|e| matches!(e, Expr::Column(_))) => (Some(&m.exprs), t),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if t.group_key.iter().any(mentions_params) {
+        return None;
+    }
+    // The sort keys are the body's columns, so its select list is needed.
+    let Some(Decorrelated::Keyed(k)) = direct(&t.input, params, true) else { return None };
+    let kk = k.prefix;
+    let mut group_key: Vec<Expr> = (0..kk).map(Expr::Column).collect();
+    group_key.extend(t.group_key.iter().map(|e| offset(e, kk)));
+    let order = t.order.iter().map(|o| SortColumn { column: o.column + kk, ..*o }).collect();
+    let mut plan = Plan::TopK(TopK { input: Box::new(k.plan), group_key, order, limit: t.limit, offset: t.offset });
+    if let Some(exprs) = projection {
+        let mut cols: Vec<Expr> = (0..kk).map(Expr::Column).collect();
+        cols.extend(exprs.iter().map(|e| offset(e, kk)));
+        plan = Plan::Map(Map { input: Box::new(plan), exprs: cols });
+    }
+    let rows = if t.group_key.is_empty() && t.limit.is_some_and(|l| l <= 1) { Rows::AtMostOne } else { Rows::Many };
+    Some(Decorrelated::Keyed(Keyed { plan, prefix: kk, outer_keys: k.outer_keys, inner_keys: k.inner_keys, rows }))
 }

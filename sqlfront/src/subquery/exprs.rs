@@ -303,3 +303,48 @@ pub(super) fn plan_has_params(plan: &Plan) -> bool {
     });
     found
 }
+
+/// Calls `f` on every expression of `plan` and its inputs, mutably.
+pub(super) fn map_plan_exprs(plan: &mut Plan, f: &mut impl FnMut(&mut Expr)) {
+    match plan {
+        Plan::Get(_) | Plan::Constant(_) => {}
+        Plan::Filter(x) => {
+            x.predicates.iter_mut().for_each(&mut *f);
+            map_plan_exprs(&mut x.input, f);
+        }
+        Plan::Map(x) => {
+            x.exprs.iter_mut().for_each(&mut *f);
+            map_plan_exprs(&mut x.input, f);
+        }
+        Plan::Join(x) => {
+            for (l, r) in x.equi.iter_mut() {
+                f(l);
+                f(r);
+            }
+            x.residual.iter_mut().for_each(&mut *f);
+            map_plan_exprs(&mut x.left, f);
+            map_plan_exprs(&mut x.right, f);
+        }
+        Plan::Reduce(x) => {
+            x.group_key.iter_mut().for_each(&mut *f);
+            x.aggregates.iter_mut().for_each(|a| f(&mut a.expr));
+            map_plan_exprs(&mut x.input, f);
+        }
+        Plan::TopK(x) => {
+            x.group_key.iter_mut().for_each(&mut *f);
+            map_plan_exprs(&mut x.input, f);
+        }
+        Plan::Distinct(x) => map_plan_exprs(&mut x.input, f),
+        Plan::Negate(x) => map_plan_exprs(&mut x.input, f),
+        Plan::Threshold(x) => map_plan_exprs(&mut x.input, f),
+        Plan::Union(x) => x.inputs.iter_mut().for_each(|i| map_plan_exprs(i, f)),
+    }
+}
+
+/// `e` with every column below the placeholders (a column of a row, not a
+/// placeholder or parameter) renumbered by `f`.
+pub(crate) fn map_row_columns(e: &Expr, f: &mut impl FnMut(usize) -> usize) -> Expr {
+    let mut e = e.clone();
+    e.map_columns(&mut |c| if c >= SUBQ_BASE { c } else { f(c) });
+    e
+}

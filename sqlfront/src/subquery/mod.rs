@@ -34,13 +34,22 @@
 //! per-key counts for PostgreSQL's NULL rules, ordering `ANY/ALL` a join
 //! with per-key `min`/`max`, and a scalar subquery a left join whose row
 //! count, when it can exceed one, raises PostgreSQL's error where the
-//! value is used.
+//! value is used. Row-form `IN` over values that may be NULL is in
+//! [`row_in`].
+//!
+//! The same machinery plans `LATERAL` subqueries in FROM ([`lateral`]:
+//! the enclosing query is the FROM items to the left, and the decorrelated
+//! rows are joined back as FROM rows) and subqueries in an outer join's ON
+//! condition ([`join_on`]: attached to the input they read).
 
 mod attach;
 mod bind;
 mod decorrelate;
 mod direct;
 mod exprs;
+mod join_on;
+mod lateral;
+mod row_in;
 
 use std::cell::{Cell, RefCell};
 
@@ -53,6 +62,9 @@ use crate::scope::{Resolved, Scope};
 use crate::Catalog;
 
 pub(crate) use bind::{bind_exists, bind_in, bind_quantified, bind_scalar};
+pub(crate) use exprs::map_row_columns;
+pub(crate) use join_on::attach_to_inputs;
+pub(crate) use lateral::{join_lateral, plan_lateral, LateralJoin};
 
 /// Placeholder columns: `SUBQ_BASE + id` stands for the value of the
 /// pending subquery `id` of a query level until it is attached.
@@ -312,6 +324,12 @@ impl<'a> Level<'a> {
     /// that is an `EXISTS` or `IN` of its own becomes a semi-join, the
     /// other conjuncts filter the joined rows.
     pub fn attach_filter(&self, plan: Plan, cond: Expr) -> Result<Plan> {
+        self.attach_filter_with(plan, cond, &|_| {})
+    }
+
+    /// [`Level::attach_filter`], applying `fix` first to the subqueries'
+    /// parameters and operands (to renumber them for `plan`'s row).
+    pub fn attach_filter_with(&self, plan: Plan, cond: Expr, fix: &dyn Fn(&mut Expr)) -> Result<Plan> {
         if self.pending.borrow().is_empty() {
             return Ok(exprs::filtered(plan, vec![cond]));
         }
@@ -325,7 +343,7 @@ impl<'a> Level<'a> {
                 _ => None,
             })
             .collect();
-        let (plan, values) = self.attach_all(plan, &semi, &|_| {})?;
+        let (plan, values) = self.attach_all(plan, &semi, fix)?;
         let rest: Vec<Expr> = with
             .iter()
             .map(|c| exprs::replace_placeholders(c, &values))
@@ -334,36 +352,47 @@ impl<'a> Level<'a> {
         Ok(exprs::filtered(plan, rest))
     }
 
-    fn attach_all(
-        &self,
-        mut plan: Plan,
-        semi: &[usize],
-        fix: &dyn Fn(&mut Expr),
-    ) -> Result<(Plan, Vec<(usize, Expr)>)> {
+    fn attach_all(&self, plan: Plan, semi: &[usize], fix: &dyn Fn(&mut Expr)) -> Result<(Plan, Vec<(usize, Expr)>)> {
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
-        let ctx = plan.clone();
-        let mut values: Vec<(usize, Expr)> = Vec::with_capacity(pending.len());
-        for mut p in pending {
-            for param in p.params.iter_mut() {
-                fix(&mut param.expr);
-            }
-            if let Kind::Compare { lhs, .. } = &mut p.kind {
-                for e in lhs.iter_mut() {
-                    fix(e);
-                    *e = exprs::replace_placeholders(e, &values);
-                }
-            }
-            let id = p.id;
-            let (next, value) = attach::join_back(p, plan, &ctx, semi.contains(&id))?;
-            plan = next;
-            values.push((id, value));
-        }
-        Ok((plan, values))
+        attach_list(pending, plan, semi, fix)
+    }
+
+    /// Whether subqueries are bound but not attached.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.borrow().is_empty()
     }
 }
 
+/// Joins `pending` onto `plan` in order (see [`Level::attach`]); returns
+/// the extended plan and each subquery's value over its row.
+fn attach_list(
+    pending: Vec<Pending>,
+    mut plan: Plan,
+    semi: &[usize],
+    fix: &dyn Fn(&mut Expr),
+) -> Result<(Plan, Vec<(usize, Expr)>)> {
+    let ctx = plan.clone();
+    let mut values: Vec<(usize, Expr)> = Vec::with_capacity(pending.len());
+    for mut p in pending {
+        for param in p.params.iter_mut() {
+            fix(&mut param.expr);
+        }
+        if let Kind::Compare { lhs, .. } = &mut p.kind {
+            for e in lhs.iter_mut() {
+                fix(e);
+                *e = exprs::replace_placeholders(e, &values);
+            }
+        }
+        let id = p.id;
+        let (next, value) = attach::join_back(p, plan, &ctx, semi.contains(&id))?;
+        plan = next;
+        values.push((id, value));
+    }
+    Ok((plan, values))
+}
+
 /// `not supported: subqueries in <clause>` for a binder without a query
-/// level (JOIN conditions, GROUP BY, statements other than SELECT).
+/// level (GROUP BY, statements other than SELECT).
 fn unsupported_here(clause: Option<&str>, pos: Option<Position>) -> SqlError {
     let what = match clause {
         Some("WHERE" | "UPDATE" | "VALUES") => "subqueries in INSERT, UPDATE or DELETE".to_string(),
