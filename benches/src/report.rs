@@ -129,7 +129,9 @@ pub fn table(e: Option<&FreshetFigures>, d: Option<&FreshetFigures>, p: Option<&
     out
 }
 
-fn cell(v: Option<f64>) -> String {
+/// A figure in a text table: `-` when absent, fewer decimals the larger
+/// it is.
+pub(crate) fn cell(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
         Some(0.0) => "0".into(),
@@ -140,8 +142,24 @@ fn cell(v: Option<f64>) -> String {
     }
 }
 
-fn ratio(v: Option<f64>) -> String {
+/// A ratio in a text table: `2.50x`, `-` when absent.
+pub(crate) fn ratio_cell(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |r| format!("{r:.2}x"))
+}
+
+/// The rows a comparison found missing and unexpected, one line each.
+pub(crate) fn write_differing_rows(s: &mut String, c: &Comparison) {
+    for m in &c.missing {
+        let _ = writeln!(s, "  missing:    {m}");
+    }
+    for u in &c.unexpected {
+        let _ = writeln!(s, "  unexpected: {u}");
+    }
+}
+
+/// The last line of a report.
+pub(crate) fn write_verdict(s: &mut String, correct: bool) {
+    let _ = writeln!(s, "verdict: {}", if correct { "CORRECT" } else { "WRONG RESULTS" });
 }
 
 /// The table as text: one line per metric, ratios as "how many times
@@ -173,8 +191,8 @@ pub fn render(report: &Report) -> String {
             cell(l.engine),
             cell(l.database),
             cell(l.postgres),
-            ratio(l.engine_advantage),
-            ratio(l.database_advantage)
+            ratio_cell(l.engine_advantage),
+            ratio_cell(l.database_advantage)
         );
     }
     let _ = writeln!(s, "(ratios: how many times faster freshet is than PostgreSQL; > 1 is better)");
@@ -187,14 +205,9 @@ pub fn render(report: &Report) -> String {
     for c in &report.checks {
         let verdict = if c.matches { "OK" } else { "MISMATCH" };
         let _ = writeln!(s, "check {}: {verdict} ({} rows expected, {} found)", c.what, c.expected_rows, c.actual_rows);
-        for m in &c.missing {
-            let _ = writeln!(s, "  missing:    {m}");
-        }
-        for u in &c.unexpected {
-            let _ = writeln!(s, "  unexpected: {u}");
-        }
+        write_differing_rows(&mut s, c);
     }
-    let _ = writeln!(s, "verdict: {}", if report.correct { "CORRECT" } else { "WRONG RESULTS" });
+    write_verdict(&mut s, report.correct);
     s
 }
 

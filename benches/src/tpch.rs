@@ -17,8 +17,16 @@
 //! * **PostgreSQL**: the time of `REFRESH MATERIALIZED VIEW` after the
 //!   round's DML (which is timed separately).
 //!
-//! A baseline round without any view shows freshet's cost of writing the
-//! tables alone. After every round the two views' contents are compared.
+//! freshet's cost of writing the tables alone (storage, constraint checks,
+//! the tables' own arrangements) is measured on a second embedded database
+//! holding the same tables and no view: every round is applied to both,
+//! one after the other (alternating which goes first), so the *tables*
+//! figure is a median over the same rounds, taken at the same moments, as
+//! the round with the view. The view's own maintenance cost is the median
+//! round less the median tables time. With `--tables-before` (no second
+//! database, half the memory) the tables rounds are instead that many
+//! rounds applied just before the view is created. After every round the
+//! two views' contents are compared.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -59,6 +67,11 @@ pub struct TpchArgs {
     /// as in a usual TPC-H setup; the primary keys always are).
     #[arg(long)]
     pub pg_no_indexes: bool,
+    /// Measure the tables alone on `--rounds` rounds applied before each
+    /// view is created, instead of on a second database without views
+    /// interleaved with the view's rounds (which doubles freshet's memory).
+    #[arg(long)]
+    pub tables_before: bool,
     /// PostgreSQL server; a database is created on it for the run and
     /// dropped afterwards.
     #[arg(
@@ -95,6 +108,10 @@ pub struct TpchRun {
     /// A round applied to freshet without any view, in milliseconds: the
     /// cost of writing the tables alone.
     pub freshet_baseline_ms: f64,
+    /// How the tables alone were timed: `"interleaved"` (a second database
+    /// without views, given every round beside the view's) or `"before"`
+    /// (rounds applied before the view was created).
+    pub tables_measure: &'static str,
 }
 
 /// One query's figures.
@@ -109,9 +126,11 @@ pub struct TpchQuery {
     pub freshet_create_s: f64,
     /// Seconds for PostgreSQL's `CREATE MATERIALIZED VIEW`.
     pub pg_create_s: f64,
-    /// Milliseconds to apply a round to freshet just before the view was
-    /// created (no view present): the cost of the tables alone.
+    /// Median of `freshet_tables_round_ms`: the cost of the tables alone.
     pub freshet_tables_ms: f64,
+    /// Milliseconds to apply each round to freshet with no view present
+    /// (see [`TpchRun::tables_measure`]).
+    pub freshet_tables_round_ms: Vec<f64>,
     /// Milliseconds to apply each round in freshet, view maintained.
     pub freshet_round_ms: Vec<f64>,
     /// Milliseconds of PostgreSQL's DML for each round.
@@ -122,8 +141,14 @@ pub struct TpchQuery {
     pub freshet_median_ms: f64,
     /// Median of `pg_refresh_ms`.
     pub pg_refresh_median_ms: f64,
+    /// `freshet_median_ms - freshet_tables_ms`: the view's own maintenance
+    /// cost per round.
+    pub freshet_view_ms: f64,
     /// `pg_refresh_median_ms / freshet_median_ms`.
     pub speedup: f64,
+    /// `pg_refresh_median_ms / freshet_view_ms` (NaN, `null` in JSON, when
+    /// the view's cost is not above zero, i.e. lost in the noise).
+    pub speedup_view: f64,
     /// PostgreSQL's median DML plus REFRESH over `freshet_median_ms`: the
     /// whole cost of a fresh view after the round in each system.
     pub speedup_with_dml: f64,
@@ -167,8 +192,12 @@ struct Systems {
     data: Data,
     stream: RefreshStream,
     db: Database,
+    /// The same tables without views (interleaved tables measure).
+    twin: Option<Database>,
     pg: TpchPostgres,
     changes: Vec<usize>,
+    /// Rounds applied so far (decides which database goes first).
+    applied: usize,
 }
 
 impl Systems {
@@ -176,6 +205,34 @@ impl Systems {
         let round = self.stream.next_round(&self.data);
         self.changes.push(round.len());
         round
+    }
+
+    /// Applies `round` to freshet: to `db` and, if present, to the twin
+    /// without views, alternating which goes first. Returns the
+    /// milliseconds of `db` and of the twin.
+    fn apply_freshet(&mut self, round: &Round) -> Result<(f64, Option<f64>), BenchError> {
+        let twin_first = self.applied % 2 == 1;
+        self.applied += 1;
+        let mut twin_ms = None;
+        if twin_first {
+            twin_ms = self.apply_twin(round)?;
+        }
+        let started = Instant::now();
+        embedded::apply(&mut self.db, round)?;
+        let db_ms = ms(started.elapsed());
+        if !twin_first {
+            twin_ms = self.apply_twin(round)?;
+        }
+        Ok((db_ms, twin_ms))
+    }
+
+    fn apply_twin(&mut self, round: &Round) -> Result<Option<f64>, BenchError> {
+        let Some(twin) = self.twin.as_mut() else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        embedded::apply(twin, round)?;
+        Ok(Some(ms(started.elapsed())))
     }
 }
 
@@ -225,20 +282,29 @@ fn run_inner(args: &TpchArgs) -> Result<TpchReport, BenchError> {
     embedded::load(&mut db, &data)?;
     let freshet_load_s = started.elapsed().as_secs_f64();
 
+    let twin = if args.tables_before {
+        None
+    } else {
+        eprintln!("loading freshet's second database (tables only)…");
+        let mut twin = Database::open_in_memory()?;
+        embedded::load(&mut twin, &data)?;
+        Some(twin)
+    };
+
     let stream = RefreshStream::new(&data, args.seed);
     let mut s = Systems {
         data,
         stream,
         db,
+        twin,
         pg,
         changes: Vec::new(),
+        applied: 0,
     };
 
     // Baseline: a round with no view at all.
     let round = s.next_round();
-    let started = Instant::now();
-    embedded::apply(&mut s.db, &round)?;
-    let freshet_baseline_ms = ms(started.elapsed());
+    let (freshet_baseline_ms, _) = s.apply_freshet(&round)?;
     s.pg.apply(&round)?;
     s.data.apply(&round);
 
@@ -262,6 +328,7 @@ fn run_inner(args: &TpchArgs) -> Result<TpchReport, BenchError> {
             freshet_load_s,
             pg_load_s,
             freshet_baseline_ms,
+            tables_measure: if args.tables_before { "before" } else { "interleaved" },
         },
         queries,
         correct,
@@ -278,23 +345,30 @@ fn measure(s: &mut Systems, q: &Query, rounds: usize) -> Result<TpchQuery, Bench
         freshet_create_s: 0.0,
         pg_create_s: 0.0,
         freshet_tables_ms: f64::NAN,
+        freshet_tables_round_ms: Vec::new(),
         freshet_round_ms: Vec::new(),
         pg_dml_ms: Vec::new(),
         pg_refresh_ms: Vec::new(),
         freshet_median_ms: f64::NAN,
         pg_refresh_median_ms: f64::NAN,
+        freshet_view_ms: f64::NAN,
         speedup: f64::NAN,
+        speedup_view: f64::NAN,
         speedup_with_dml: f64::NAN,
         rows: 0,
         mismatches: Vec::new(),
     };
-    // The tables alone, for comparison: a round with no view present.
-    let round = s.next_round();
-    let started = Instant::now();
-    embedded::apply(&mut s.db, &round)?;
-    let tables_ms = ms(started.elapsed());
-    s.pg.apply(&round)?;
-    s.data.apply(&round);
+    // Without a twin database, the tables alone are timed on as many
+    // rounds applied before the view exists.
+    if s.twin.is_none() {
+        for _ in 0..rounds {
+            let round = s.next_round();
+            let (tables_ms, _) = s.apply_freshet(&round)?;
+            out.freshet_tables_round_ms.push(tables_ms);
+            s.pg.apply(&round)?;
+            s.data.apply(&round);
+        }
+    }
 
     let started = Instant::now();
     match embedded::create_view(&mut s.db, q) {
@@ -312,9 +386,9 @@ fn measure(s: &mut Systems, q: &Query, rounds: usize) -> Result<TpchQuery, Bench
 
     for n in 1..=rounds {
         let round = s.next_round();
-        let started = Instant::now();
-        embedded::apply(&mut s.db, &round)?;
-        out.freshet_round_ms.push(ms(started.elapsed()));
+        let (round_ms, tables_ms) = s.apply_freshet(&round)?;
+        out.freshet_round_ms.push(round_ms);
+        out.freshet_tables_round_ms.extend(tables_ms);
         let started = Instant::now();
         s.pg.apply(&round)?;
         out.pg_dml_ms.push(ms(started.elapsed()));
@@ -337,7 +411,14 @@ fn measure(s: &mut Systems, q: &Query, rounds: usize) -> Result<TpchQuery, Bench
         .batch_execute(&format!("DROP MATERIALIZED VIEW {name}"))?;
     out.freshet_median_ms = median(&out.freshet_round_ms);
     out.pg_refresh_median_ms = median(&out.pg_refresh_ms);
+    out.freshet_tables_ms = median(&out.freshet_tables_round_ms);
+    out.freshet_view_ms = out.freshet_median_ms - out.freshet_tables_ms;
     out.speedup = out.pg_refresh_median_ms / out.freshet_median_ms;
+    out.speedup_view = if out.freshet_view_ms > 0.0 {
+        out.pg_refresh_median_ms / out.freshet_view_ms
+    } else {
+        f64::NAN
+    };
     let pg_total: Vec<f64> = out
         .pg_dml_ms
         .iter()
@@ -345,7 +426,6 @@ fn measure(s: &mut Systems, q: &Query, rounds: usize) -> Result<TpchQuery, Bench
         .map(|(a, b)| a + b)
         .collect();
     out.speedup_with_dml = median(&pg_total) / out.freshet_median_ms;
-    out.freshet_tables_ms = tables_ms;
     Ok(out)
 }
 
@@ -355,7 +435,7 @@ pub fn render(r: &TpchReport) -> String {
     let mut out =
         format!(
         "TPC-H SF {} ({} rows), {} round(s) per query of ~{:.0} row changes, seed {}, {} CPUs\n\
-         load: freshet {:.2} s, PostgreSQL {:.2} s ({}); freshet round without views: {:.1} ms\n\
+         load: freshet {:.2} s, PostgreSQL {:.2} s ({}); freshet round without views: {:.1} ms; tables timed {}\n\
          {}\n\n",
         run.scale,
         run.rows,
@@ -367,25 +447,28 @@ pub fn render(r: &TpchReport) -> String {
         run.pg_load_s,
         if run.pg_indexes { "foreign keys indexed" } else { "primary keys only" },
         run.freshet_baseline_ms,
+        run.tables_measure,
         run.server_version,
     );
     out.push_str(&format!(
-        "{:<5} {:>6} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9}  {}\n",
+        "{:<5} {:>6} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}  {}\n",
         "query",
         "rows",
         "create",
         "pg",
         "freshet",
         "tables",
+        "view",
         "pg DML",
         "pg REFR.",
+        "REFRESH",
         "REFRESH",
         "DML+REFR.",
         "check"
     ));
     out.push_str(&format!(
-        "{:<5} {:>6} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9}\n",
-        "", "", "(s)", "create", "(ms)", "(ms)", "(ms)", "(ms)", "/freshet", "/freshet"
+        "{:<5} {:>6} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}\n",
+        "", "", "(s)", "create", "(ms)", "(ms)", "(ms)", "(ms)", "(ms)", "/freshet", "/view", "/freshet"
     ));
     for q in &r.queries {
         let name = format!("q{:02}", q.number);
@@ -393,25 +476,38 @@ pub fn render(r: &TpchReport) -> String {
             out.push_str(&format!("{name:<5} not supported: {e}\n"));
             continue;
         }
+        let per_view = if q.speedup_view.is_finite() {
+            format!("{:.2}x", q.speedup_view)
+        } else {
+            "-".to_string()
+        };
         out.push_str(&format!(
-            "{name:<5} {:>6} {:>8.2} {:>8.2} {:>9.1} {:>8.1} {:>8.1} {:>9.1} {:>7.2}x {:>8.2}x  {}\n",
+            "{name:<5} {:>6} {:>8.2} {:>8.2} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1} {:>7.2}x {:>8} {:>8.2}x  {}\n",
             q.rows,
             q.freshet_create_s,
             q.pg_create_s,
             q.freshet_median_ms,
             q.freshet_tables_ms,
+            q.freshet_view_ms,
             median(&q.pg_dml_ms),
             q.pg_refresh_median_ms,
             q.speedup,
+            per_view,
             q.speedup_with_dml,
             if q.mismatches.is_empty() { "ok" } else { "DIFFERS" },
         ));
     }
-    out.push_str(
+    out.push_str(&format!(
         "\ncreate: CREATE MATERIALIZED VIEW over the loaded tables (freshet, then PostgreSQL); freshet: median \
-         time to apply a round as one transaction with the view maintained; tables: the same for the round \
-         before, with no view; pg DML and pg REFR.: median time of the round's DELETE/COPY and of REFRESH \
-         MATERIALIZED VIEW after it; the last two columns are PostgreSQL's time over freshet's.\n",
-    );
+         time to apply a round as one transaction with the view maintained; tables: median time of {}, with \
+         no view; view: freshet less tables, the view's own maintenance; pg DML and pg REFR.: median time of \
+         the round's DELETE/COPY and of REFRESH MATERIALIZED VIEW after it; the ratios are PostgreSQL's time over \
+         freshet's (\"-\": the view's cost is within the noise).\n",
+        if run.tables_measure == "before" {
+            "as many rounds applied just before the view was created"
+        } else {
+            "the same rounds applied to a second database holding only the tables, interleaved"
+        },
+    ));
     out
 }

@@ -267,6 +267,17 @@ fn strip_blanks(e: Expr) -> Expr {
 /// A comparison operator (`=`, `<`, `IS DISTINCT FROM`, ...).
 pub(crate) fn comparison(func: BinaryFunc, symbol: &str, a: Typed, b: Typed, pos: Option<Position>) -> Result<Typed> {
     let symbol = if matches!(func, BinaryFunc::IsDistinctFrom | BinaryFunc::IsNotDistinctFrom) { "=" } else { symbol };
+    // `date < timestamp` is PostgreSQL's cross-type operator, which never
+    // fails (a date beyond timestamp's range compares as ±infinity), and
+    // evaluation compares the two types directly: no cast, so the
+    // comparison stays a conjunct that cannot fail and moves to its table.
+    // (Equality keeps the cast: join keys compare normalised values of one
+    // type.)
+    if matches!(func, BinaryFunc::Lt | BinaryFunc::Lte | BinaryFunc::Gt | BinaryFunc::Gte)
+        && matches!((a.ty, b.ty), (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date))
+    {
+        return Ok(Typed::new(a.expr.call_binary(func, b.expr), DataType::Bool));
+    }
     match comparison_operands(a, b) {
         Ok((l, r, _)) => Ok(Typed::new(l.call_binary(func, r), DataType::Bool)),
         Err((ta, tb)) => Err(no_operator(ta, symbol, tb, pos)),

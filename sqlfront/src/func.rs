@@ -14,7 +14,7 @@
 //! implement take part in resolution and are rejected by name when chosen,
 //! so a call never silently resolves to a different function.
 
-use freshet_engine::expr::{BinaryFunc, Expr, ScalarFunc, UnaryFunc, VariadicFunc};
+use freshet_engine::expr::{BinaryFunc, Expr, RegexpFunc, ScalarFunc, UnaryFunc, VariadicFunc};
 use freshet_engine::value::{DataType, Value};
 use sqlparser::ast;
 
@@ -139,6 +139,39 @@ fn candidates(name: &str) -> Option<Vec<Sig>> {
         "ascii" => vec![call(&[Text], Int4, F::Ascii)],
         "chr" => vec![call(&[Int4], Text, F::Chr)],
         "md5" => vec![call(&[Text], Text, F::Md5), call(&[Bytea], Text, F::Md5)],
+        "overlay" => vec![
+            call(&[Text, Text, Int4, Int4], Text, F::Overlay),
+            call(&[Text, Text, Int4], Text, F::Overlay),
+            sig(&[Bytea, Bytea, Int4, Int4], Bytea, Imp::Unsupported("overlay of bytea")),
+            sig(&[Bytea, Bytea, Int4], Bytea, Imp::Unsupported("overlay of bytea")),
+        ],
+        "regexp_replace" => {
+            let f = || F::regexp(RegexpFunc::Replace);
+            vec![
+                call(&[Text, Text, Text], Text, f()),
+                call(&[Text, Text, Text, Text], Text, f()),
+                call(&[Text, Text, Text, Int4], Text, f()),
+                call(&[Text, Text, Text, Int4, Int4], Text, f()),
+                call(&[Text, Text, Text, Int4, Int4, Text], Text, f()),
+            ]
+        }
+        "regexp_match" => {
+            let array = DataType::array_of(Text).unwrap_or(Text);
+            let f = || F::regexp(RegexpFunc::Match);
+            vec![call(&[Text, Text], array, f()), call(&[Text, Text, Text], array, f())]
+        }
+        "regexp_count" => {
+            let f = || F::regexp(RegexpFunc::Count);
+            vec![
+                call(&[Text, Text], Int4, f()),
+                call(&[Text, Text, Int4], Int4, f()),
+                call(&[Text, Text, Int4, Text], Int4, f()),
+            ]
+        }
+        "regexp_like" => {
+            let f = || F::regexp(RegexpFunc::Like);
+            vec![call(&[Text, Text], Bool, f()), call(&[Text, Text, Text], Bool, f())]
+        }
         "abs" => [Int2, Int4, Int8, NUMERIC, Float8].iter().map(|t| call(&[*t], *t, F::Abs)).collect(),
         "round" | "trunc" => {
             let f = if name == "round" { F::Round } else { F::Trunc };
@@ -515,7 +548,17 @@ pub(crate) fn bind_special(b: &mut Binder<'_>, e: &ast::Expr, pos: Option<Positi
             let arg = (b.bind(expr)?, pos_of(expr.as_ref()));
             build(name, vec![arg], pos)
         }
-        A::Overlay { .. } => Err(SqlError::unsupported("function overlay", pos)),
+        A::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
+            let mut args = vec![
+                (b.bind(expr)?, pos_of(expr.as_ref())),
+                (b.bind(overlay_what)?, pos_of(overlay_what.as_ref())),
+                (b.bind(overlay_from)?, pos_of(overlay_from.as_ref())),
+            ];
+            if let Some(len) = overlay_for {
+                args.push((b.bind(len)?, pos_of(len.as_ref())));
+            }
+            build_syntax("overlay", args, pos)
+        }
         other => Err(SqlError::unsupported(format!("expression {other}"), pos)),
     }
 }

@@ -7,5 +7,6 @@ pub mod gen;
 pub mod oracle;
 pub mod plans;
 pub mod queries;
+pub mod random_sql;
 pub mod slt_support;
 pub mod tpch;

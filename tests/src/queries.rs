@@ -77,12 +77,12 @@ impl ColType {
     }
 
     /// Integer or numeric: these compare and join with each other.
-    fn is_number(self) -> bool {
+    pub fn is_number(self) -> bool {
         matches!(self, ColType::Int4 | ColType::Int8 | ColType::Numeric)
     }
 
     /// Types with `min`/`max` and ordering comparisons used here.
-    fn is_ordered(self) -> bool {
+    pub fn is_ordered(self) -> bool {
         self != ColType::Bool
     }
 }
@@ -379,7 +379,8 @@ pub struct SqlExpr {
 }
 
 impl SqlExpr {
-    fn new(sql: impl Into<String>, ty: ColType, scale: Option<u16>, reads: bool) -> SqlExpr {
+    /// An expression with this text, type, scale and reading flag.
+    pub fn new(sql: impl Into<String>, ty: ColType, scale: Option<u16>, reads: bool) -> SqlExpr {
         SqlExpr { sql: sql.into(), ty, scale, reads }
     }
 
@@ -422,7 +423,7 @@ fn common_scale(ty: ColType, parts: &[&SqlExpr]) -> Option<u16> {
 }
 
 /// A literal of `ty`.
-fn literal(ty: ColType) -> BoxedStrategy<SqlExpr> {
+pub fn literal(ty: ColType) -> BoxedStrategy<SqlExpr> {
     let lit = move |s: String, scale| SqlExpr::new(s, ty, scale, false);
     match ty {
         ColType::Int4 => prop_oneof![4 => 0i32..6, 1 => -20i32..20]
@@ -455,6 +456,11 @@ fn literal(ty: ColType) -> BoxedStrategy<SqlExpr> {
     }
 }
 
+/// Further expression forms of one type built from the previous level's
+/// expressions (by type), with their weights; see [`ExprGen::with_arms`].
+pub type ExtraArms<'a> =
+    &'a dyn Fn(&HashMap<ColType, BoxedStrategy<SqlExpr>>, ColType) -> Vec<(u32, BoxedStrategy<SqlExpr>)>;
+
 /// Typed expression strategies over a set of leaves (columns, or in a
 /// grouped query its keys and aggregates), built bottom-up by depth.
 pub struct ExprGen {
@@ -473,6 +479,11 @@ impl ExprGen {
     /// Expressions up to `depth` levels deep over `leaves`; `divide` lets
     /// integer `/` and `%` appear (rarely).
     pub fn new(leaves: &[SqlExpr], depth: usize, divide: bool) -> ExprGen {
+        ExprGen::with_arms(leaves, depth, divide, &|_, _| Vec::new())
+    }
+
+    /// Like [`ExprGen::new`], with the forms `extra` adds at every level.
+    pub fn with_arms(leaves: &[SqlExpr], depth: usize, divide: bool, extra: ExtraArms<'_>) -> ExprGen {
         let mut levels: Vec<HashMap<ColType, BoxedStrategy<SqlExpr>>> = Vec::new();
         let base: HashMap<ColType, BoxedStrategy<SqlExpr>> = ColType::ALL
             .iter()
@@ -488,7 +499,8 @@ impl ExprGen {
         levels.push(base);
         for _ in 0..depth {
             let prev = levels.last().expect("level 0").clone();
-            let next = ColType::ALL.iter().map(|&ty| (ty, Self::compound(&prev, ty, divide))).collect();
+            let next =
+                ColType::ALL.iter().map(|&ty| (ty, Self::compound(&prev, ty, divide, extra(&prev, ty)))).collect();
             levels.push(next);
         }
         ExprGen { levels }
@@ -504,10 +516,16 @@ impl ExprGen {
         Union::new(types.iter().map(|&t| self.expr(t, depth))).boxed()
     }
 
-    fn compound(p: &HashMap<ColType, BoxedStrategy<SqlExpr>>, ty: ColType, divide: bool) -> BoxedStrategy<SqlExpr> {
+    fn compound(
+        p: &HashMap<ColType, BoxedStrategy<SqlExpr>>,
+        ty: ColType,
+        divide: bool,
+        extra: Vec<(u32, BoxedStrategy<SqlExpr>)>,
+    ) -> BoxedStrategy<SqlExpr> {
         let e = |t: ColType| p[&t].clone();
         let same = e(ty);
         let mut arms: Vec<(u32, BoxedStrategy<SqlExpr>)> = vec![(8, same.clone())];
+        arms.extend(extra);
         // CASE, COALESCE, NULLIF: every type.
         arms.push((
             2,
@@ -1206,38 +1224,49 @@ impl Scenario {
     /// the change batches as comments, for failure reports.
     /// Tables the query does not read are left out.
     pub fn script(&self) -> String {
-        let mut out = String::new();
-        let read = |t: &TableSchema| self.query.sql.contains(&format!(" {} AS ", t.name));
-        for t in self.tables.iter().filter(|t| read(t)) {
-            out.push_str(&format!("{};\n", t.create_sql()));
+        script(&self.tables, &self.initial, &self.query.sql, self.view_first, &self.batches)
+    }
+}
+
+/// A scenario of any view query as a SQL script (see [`Scenario::script`]).
+pub fn script(
+    tables: &[TableSchema],
+    initial: &[Vec<Row>],
+    query: &str,
+    view_first: bool,
+    batches: &[(bool, Vec<Change>)],
+) -> String {
+    let mut out = String::new();
+    let read = |t: &TableSchema| query.contains(&format!(" {} AS ", t.name));
+    for t in tables.iter().filter(|t| read(t)) {
+        out.push_str(&format!("{};\n", t.create_sql()));
+    }
+    let view = format!("CREATE MATERIALIZED VIEW v AS {query};\n");
+    if view_first {
+        out.push_str(&view);
+    }
+    for (t, rows) in tables.iter().zip(initial) {
+        if !rows.is_empty() && read(t) {
+            let vals: Vec<String> = rows.iter().map(row_literal).collect();
+            out.push_str(&format!("INSERT INTO {} VALUES {};\n", t.name, vals.join(", ")));
         }
-        let view = format!("CREATE MATERIALIZED VIEW v AS {};\n", self.query.sql);
-        if self.view_first {
-            out.push_str(&view);
-        }
-        for (t, rows) in self.tables.iter().zip(&self.initial) {
-            if !rows.is_empty() && read(t) {
-                let vals: Vec<String> = rows.iter().map(row_literal).collect();
-                out.push_str(&format!("INSERT INTO {} VALUES {};\n", t.name, vals.join(", ")));
-            }
-        }
-        if !self.view_first {
-            out.push_str(&view);
-        }
-        let mut state = self.initial.clone();
-        for (i, (atomic, batch)) in self.batches.iter().enumerate() {
-            out.push_str(&format!("-- batch {}{}:\n", i + 1, if *atomic { "" } else { " (a transaction per table)" }));
-            for (t, diffs) in self.tables.iter().zip(apply_batch(&self.tables, &mut state, batch)) {
-                for (r, d) in diffs.into_iter().filter(|_| read(t)) {
-                    out.push_str(&format!("--   {} {}{}\n", t.name, if d > 0 { "+" } else { "-" }, row_literal(&r)));
-                    if d.abs() > 1 {
-                        out.push_str(&format!("--     ({} copies)\n", d.abs()));
-                    }
+    }
+    if !view_first {
+        out.push_str(&view);
+    }
+    let mut state = initial.to_vec();
+    for (i, (atomic, batch)) in batches.iter().enumerate() {
+        out.push_str(&format!("-- batch {}{}:\n", i + 1, if *atomic { "" } else { " (a transaction per table)" }));
+        for (t, diffs) in tables.iter().zip(apply_batch(tables, &mut state, batch)) {
+            for (r, d) in diffs.into_iter().filter(|_| read(t)) {
+                out.push_str(&format!("--   {} {}{}\n", t.name, if d > 0 { "+" } else { "-" }, row_literal(&r)));
+                if d.abs() > 1 {
+                    out.push_str(&format!("--     ({} copies)\n", d.abs()));
                 }
             }
         }
-        out
     }
+    out
 }
 
 impl fmt::Debug for Scenario {

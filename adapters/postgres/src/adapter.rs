@@ -15,7 +15,9 @@
 //!    reads everything in one `REPEATABLE READ` transaction, at one
 //!    snapshot, and also reads whole the sources that a newly seen view
 //!    reads. Other rounds need no transaction: three round trips read a
-//!    one-source change;
+//!    one-source change. A source holding a value the engine cannot
+//!    represent ([`PgError::UnsupportedValue`], e.g. a multidimensional
+//!    array) fails the views reading it, not the round;
 //! 2. applies all of it to the runtime as one logical time, and adds each
 //!    view's diffs to the changes it holds (its *pending* diffs);
 //! 3. writes each view whose refresh policy says so (see
@@ -512,7 +514,7 @@ impl Adapter {
                 }
             }
         }
-        let needed: BTreeSet<u32> = wanted.values().flat_map(|v| v.sources.keys().copied()).collect();
+        let mut needed: BTreeSet<u32> = wanted.values().flat_map(|v| v.sources.keys().copied()).collect();
         let captured = catalog.captured.clone();
 
         // The batch of every loaded source with unread rows, and new
@@ -520,10 +522,21 @@ impl Adapter {
         // read, so in the transaction).
         let stage = Stage::start(times, "read_log");
         let mut logs = BTreeMap::new();
+        // Sources holding a value the engine cannot represent: the views
+        // reading them fail.
+        let mut unreadable: BTreeMap<u32, String> = BTreeMap::new();
         if let Some(old) = old {
             for (oid, src) in &self.sources {
                 if needed.contains(oid) && unread.contains(oid) {
-                    logs.insert(*oid, read_log(&mut self.client, src, old, &snapshot)?);
+                    match read_log(&mut self.client, src, old, &snapshot) {
+                        Ok(rows) => {
+                            logs.insert(*oid, rows);
+                        }
+                        Err(e @ PgError::UnsupportedValue { .. }) => {
+                            unreadable.insert(*oid, e.to_string());
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
@@ -542,11 +555,28 @@ impl Adapter {
                 // Columns added after capture are not in the log.
                 src.def.columns.truncate(captured.get(oid).copied().unwrap_or(0));
                 src.def.primary_key.retain(|&c| c < src.def.columns.len());
-                let rows = read_table(&mut self.client, &src)?;
-                loads.push((src, rows));
+                match read_table(&mut self.client, &src) {
+                    Ok(rows) => loads.push((src, rows)),
+                    Err(e @ PgError::UnsupportedValue { .. }) => {
+                        unreadable.insert(*oid, e.to_string());
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         stage.end();
+        if !unreadable.is_empty() {
+            let names: Vec<String> = wanted.keys().cloned().collect();
+            for name in names {
+                if let Some(reason) = wanted[&name].sources.keys().find_map(|oid| unreadable.get(oid)) {
+                    let reason = reason.clone();
+                    failing.push((wanted.remove(&name).expect("listed"), reason));
+                }
+            }
+            needed = wanted.values().flat_map(|v| v.sources.keys().copied()).collect();
+            logs.retain(|oid, _| needed.contains(oid));
+            loads.retain(|(src, _)| needed.contains(&src.oid));
+        }
         Ok(ReadPhase { snapshot, time, wanted, failing, unload, needed, captured, logs, loads })
     }
 

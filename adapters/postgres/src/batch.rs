@@ -9,7 +9,7 @@
 
 use std::io::{BufReader, Read};
 
-use freshet_engine::{DataType, Diff, Row};
+use freshet_engine::{Diff, Row};
 use postgres::GenericClient;
 
 use crate::error::Result;
@@ -41,7 +41,7 @@ pub fn read_table_counted(
     let cols = src.column_list();
     let reader = client.copy_out(&format!("COPY (SELECT {cols} FROM {}) TO STDOUT", src.qualified()))?;
     let counting = LineCounter { inner: reader, lines: 0, report: rows_read };
-    let rows = read_rows(BufReader::with_capacity(1 << 16, counting), &src.types(), 0)?;
+    let rows = read_rows(BufReader::with_capacity(1 << 16, counting), &src.qualified(), &src.def.columns, 0)?;
     let mut out: Vec<(Row, Diff)> = rows.into_iter().map(|(r, _)| (r, 1)).collect();
     differential_consolidate(&mut out);
     Ok(out)
@@ -112,8 +112,7 @@ pub fn read_log(
          ORDER BY __freshet_seq) TO STDOUT"
     );
     let reader = client.copy_out(&query)?;
-    let types: Vec<DataType> = src.types();
-    let rows = read_rows(BufReader::new(reader), &types, 1)?;
+    let rows = read_rows(BufReader::new(reader), &src.qualified(), &src.def.columns, 1)?;
     Ok(rows.into_iter().map(|(r, x)| (r, x[0])).collect())
 }
 

@@ -22,6 +22,17 @@ pub enum PgError {
     /// A column type freshet cannot maintain.
     #[error("{0}")]
     Unsupported(String),
+    /// A value read from a table that freshet cannot represent, such as a
+    /// multidimensional array.
+    #[error("column \"{column}\" of table {table}: {reason}")]
+    UnsupportedValue {
+        /// The table, quoted and qualified.
+        table: String,
+        /// The column.
+        column: String,
+        /// What is not supported.
+        reason: String,
+    },
     /// The command was used wrongly (unknown view, name taken, …).
     #[error("{0}")]
     Usage(String),

@@ -6,7 +6,7 @@ use postgres::Client;
 use crate::error::{PgError, Result};
 
 /// The schema version this build installs.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Advisory lock key serialising catalog changes (init, create-view,
 /// drop-view) across processes.
@@ -159,6 +159,12 @@ CREATE UNLOGGED SEQUENCE freshet.adapter_busy;
 COMMENT ON SEQUENCE freshet.adapter_busy IS 'Called (last_value not NULL) while the adapter is busy or stopped: capture triggers notify only while it waits. Unlogged: after a crash it reads as waiting';
 "#;
 
+// Version 4: capture functions that log the first rows of a statement
+// with a `LIMIT`ed insert and take the statement's size from its row
+// count, where version 3 ran a separate query first. The log tables do not
+// change: [`init`] replaces the functions of existing captures
+// ([`crate::source::replace_capture_functions`]).
+
 /// Installs or upgrades the `freshet` schema. Idempotent: running it on an
 /// up-to-date database changes nothing. Returns the version now installed.
 pub fn init(client: &mut Client) -> Result<i32> {
@@ -184,7 +190,10 @@ pub fn init(client: &mut Client) -> Result<i32> {
     }
     if current < 3 {
         tx.batch_execute(V3)?;
+        // Installs the current capture functions too.
         crate::source::reinstall_captures(&mut tx)?;
+    } else if current < 4 {
+        crate::source::replace_capture_functions(&mut tx)?;
     }
     if current < SCHEMA_VERSION {
         tx.execute("DELETE FROM freshet.schema_version", &[])?;

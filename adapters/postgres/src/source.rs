@@ -5,8 +5,8 @@
 //!
 //! * an append-only log table `freshet."log_N"` with `t`'s columns (one
 //!   row per captured row) or `__freshet_batch` (an array of the composite
-//!   type `freshet."row_N"` of `t`'s columns: all the rows of a statement
-//!   that wrote at least [`BATCH_ROWS`] rows, in one log row), plus
+//!   type `freshet."row_N"` of `t`'s columns: the rows of a large
+//!   statement past its first [`BATCH_ROWS`], in one log row), plus
 //!   `__freshet_xid` (the writing transaction, `xid8`; not indexed: the
 //!   log only holds what the adapter has not pruned yet, and an index
 //!   would cost every captured row an index entry), `__freshet_diff` (+1
@@ -19,18 +19,23 @@
 //! * one trigger function per statement kind, `freshet."capture_N_insert"`,
 //!   `_update`, `_delete` and `_truncate`, `SECURITY DEFINER`, so roles
 //!   writing `t` need no rights on the `freshet` schema. Every name in their
-//!   bodies is schema-qualified (the flag sequence by oid) and they use no
-//!   operator, so they run safely under the writer's `search_path` without
-//!   the cost of setting one;
+//!   bodies is schema-qualified (the flag sequence by oid, operators as
+//!   `OPERATOR(pg_catalog.=)`, types and functions with `pg_catalog.`), so
+//!   they run safely under the writer's `search_path` without the cost of
+//!   setting one;
 //! * statement-level `AFTER INSERT`, `AFTER UPDATE`, `AFTER DELETE`
 //!   triggers with transition tables: one `INSERT … SELECT` per statement
 //!   (an UPDATE logs its old rows with -1 and its new rows with +1 in one
-//!   `UNION ALL`), no per-row trigger, no conversion of rows. A statement
-//!   of fewer than [`BATCH_ROWS`] rows logs one log row per row; a larger
-//!   one logs its rows as one array (`array_agg`, stored uncompressed): a
-//!   large write then costs one heap tuple (and its TOAST chunks) instead of
-//!   one per row, about half the overhead. An `AFTER TRUNCATE` trigger logs
-//!   a marker. Each notifies [`CHANGES_CHANNEL`](crate::schema::CHANGES_CHANNEL)
+//!   `UNION ALL`), no per-row trigger, no conversion of rows. The first
+//!   [`BATCH_ROWS`] rows of each transition table are logged one log row
+//!   per row by a `LIMIT`ed `INSERT … SELECT` whose plan is a limit over
+//!   the scans (no separate query counts the rows: a one-row statement
+//!   pays for one statement in its trigger). Only when that statement filled its limit
+//!   does a second one log the rest (`OFFSET`, the same scan order) as one
+//!   array per transition table (`array_agg`, stored uncompressed): a large
+//!   write then costs one heap tuple (and its TOAST chunks) instead of one
+//!   per row, about half the overhead. An `AFTER TRUNCATE` trigger logs a
+//!   marker. Each notifies [`CHANGES_CHANNEL`](crate::schema::CHANGES_CHANNEL)
 //!   (delivered at commit) only while the adapter waits for it
 //!   ([`crate::wake`]).
 
@@ -133,8 +138,8 @@ pub fn by_oid(client: &mut impl GenericClient, oid: u32, query_name: &str) -> Re
         .ok_or_else(|| PgError::Usage(format!("the table with oid {oid} no longer exists")))?;
     let (schema, name): (String, String) = (row.get(0), row.get(1));
     let cols = client.query(
-        "SELECT a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a \
-         WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        "SELECT a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attndims::int4 \
+         FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         &[&oid],
     )?;
     let mut columns = Vec::with_capacity(cols.len());
@@ -144,13 +149,20 @@ pub fn by_oid(client: &mut impl GenericClient, oid: u32, query_name: &str) -> Re
         let cname: String = c.get(1);
         let tname: String = c.get(2);
         let notnull: bool = c.get(3);
-        let ty = from_format_type(&tname).ok_or_else(|| {
+        let dims: i32 = c.get(4);
+        let unsupported = |what: &str| {
             PgError::Unsupported(format!(
-                "column \"{cname}\" of table \"{schema}\".\"{name}\" has type {tname}, which freshet does not support \
+                "column \"{cname}\" of table \"{schema}\".\"{name}\" has type {what}, which freshet does not support \
                  (supported: boolean, smallint, integer, bigint, numeric, double precision, text, character varying, \
-                 character, date, timestamp, timestamptz, interval, uuid, bytea)"
+                 character, date, timestamp, timestamptz, interval, uuid, bytea, and one-dimensional arrays of them)"
             ))
-        })?;
+        };
+        let ty = from_format_type(&tname).ok_or_else(|| unsupported(&tname))?;
+        if dims > 1 {
+            // Declared `integer[][]`, which format_type spells `integer[]`.
+            let element = tname.trim_end_matches("[]");
+            return Err(unsupported(&format!("{element}{}", "[]".repeat(dims as usize))));
+        }
         attnums.push(attnum);
         columns.push(Column { name: cname, ty, nullable: !notnull });
     }
@@ -211,7 +223,8 @@ pub fn install_capture(client: &mut impl GenericClient, src: &SourceTable) -> Re
     Ok(())
 }
 
-/// Statements writing at least this many rows log them as one array.
+/// Rows of each transition table logged one by one; a statement writing
+/// more logs the rest as one array.
 pub const BATCH_ROWS: usize = 16;
 
 /// `"a" type, "b" type` of the captured columns.
@@ -241,6 +254,12 @@ const XID: &str = "pg_catalog.pg_current_xact_id()";
 /// of a statement keep their place between the statements around it).
 const LSN: &str = "pg_catalog.pg_current_wal_insert_lsn()";
 
+/// A diff as a constant of the log column's type (`'-1'::pg_catalog.int2`:
+/// a typed literal, no operator).
+fn int2(diff: i32) -> String {
+    format!("'{diff}'::pg_catalog.int2")
+}
+
 /// A captured statement kind: trigger event, transition tables, and the
 /// transition tables logged with their diff.
 type Kind = (&'static str, &'static str, &'static [(&'static str, i32)]);
@@ -268,10 +287,10 @@ fn capture_ddl(client: &mut impl GenericClient, src: &SourceTable) -> Result<Str
     let log = src.log();
     let table = src.qualified();
     let cols = src.column_list();
-    let sep = if cols.is_empty() { "" } else { ", " };
     // The sequence by oid: constant-folded when planned, no name lookup.
     let regclass = |oid: u32| format!("{oid}::pg_catalog.oid::pg_catalog.regclass");
     let notify = format!("PERFORM pg_catalog.pg_notify({}, '')", quote_literal(CHANGES_CHANNEL));
+    let flag = format!("pg_catalog.pg_sequence_last_value({}) IS NULL", regclass(busy));
     let mut ddl = String::new();
     for (kind, referencing, logged) in KINDS {
         let func = qualified("freshet", &format!("{}_{kind}", capture_function(src.oid)));
@@ -280,51 +299,72 @@ fn capture_ddl(client: &mut impl GenericClient, src: &SourceTable) -> Result<Str
                 "BEGIN\n\
                  INSERT INTO {log} (__freshet_xid, __freshet_diff, __freshet_seq) \
                  VALUES ({XID}, 0, {LSN});\n\
-                 IF pg_catalog.pg_sequence_last_value({}) IS NULL THEN {notify}; END IF;\n\
-                 RETURN NULL;\nEND",
-                regclass(busy)
+                 IF {flag} THEN {notify}; END IF;\n\
+                 RETURN NULL;\nEND"
             )
-        } else {
-            let rows: Vec<String> = logged
-                .iter()
-                .map(|(from, diff)| format!("SELECT {cols}{sep}{XID}, {diff}, {LSN} FROM {from}"))
-                .collect();
-            let by_row = format!(
-                "INSERT INTO {log} ({cols}{sep}__freshet_xid, __freshet_diff, __freshet_seq) {};",
-                rows.join(" UNION ALL ")
-            );
-            let insert = if cols.is_empty() {
-                by_row
-            } else {
-                let batches: Vec<String> = logged
-                    .iter()
-                    .map(|(from, diff)| {
-                        format!(
-                            "SELECT {XID}, {diff}, {LSN}, pg_catalog.array_agg(ROW({cols})::{}) FROM {from}",
-                            src.row_type()
-                        )
-                    })
-                    .collect();
-                // Every transition table of a statement has its number of
-                // rows: the first tells the size.
-                format!(
-                    "PERFORM FROM {} OFFSET {} LIMIT 1;\n\
-                     IF FOUND THEN\n  \
-                     INSERT INTO {log} (__freshet_xid, __freshet_diff, __freshet_seq, __freshet_batch) {};\n\
-                     ELSE\n  {by_row}\nEND IF;",
-                    logged[0].0,
-                    BATCH_ROWS - 1,
-                    batches.join(" UNION ALL ")
-                )
-            };
+        } else if cols.is_empty() {
+            let rows: Vec<String> =
+                logged.iter().map(|(from, diff)| format!("SELECT {XID}, {}, {LSN} FROM {from}", int2(*diff))).collect();
             format!(
                 "BEGIN\n\
-                 {insert}\n\
-                 IF FOUND AND pg_catalog.pg_sequence_last_value({}) IS NULL THEN {notify}; END IF;\n\
+                 INSERT INTO {log} (__freshet_xid, __freshet_diff, __freshet_seq) {};\n\
+                 IF FOUND AND {flag} THEN {notify}; END IF;\n\
                  RETURN NULL;\nEND",
-                regclass(busy)
+                rows.join(" UNION ALL ")
+            )
+        } else {
+            // The first BATCH_ROWS rows of each transition table row by
+            // row (every transition table of a statement has its number of
+            // rows, and the UNION ALL reads them in order), typed as the
+            // log's columns so that the plan needs no projection. Only a
+            // statement that filled them has more, logged as one array per
+            // transition table. The variable has the reserved prefix: no
+            // column of the table can shadow it.
+            let limit = BATCH_ROWS * logged.len();
+            let rows: Vec<String> = logged
+                .iter()
+                .map(|(from, diff)| {
+                    format!("SELECT {cols}, {XID}, {}, {LSN}, NULL::{}[] FROM {from}", int2(*diff), src.row_type())
+                })
+                .collect();
+            let rest = match logged {
+                // One transition table: one array, of the rows past the
+                // limit (if any).
+                [(from, diff)] => format!(
+                    "SELECT {XID}, {}, {LSN}, b FROM (SELECT pg_catalog.array_agg(ROW({cols})::{}) AS b \
+                     FROM (SELECT * FROM {from} OFFSET {limit}) s) a WHERE b IS NOT NULL",
+                    int2(*diff),
+                    src.row_type()
+                ),
+                // Old and new rows: one array per diff.
+                _ => {
+                    let rows: Vec<String> = logged
+                        .iter()
+                        .map(|(from, diff)| {
+                            format!("SELECT {} AS d, ROW({cols})::{} AS r FROM {from}", int2(*diff), src.row_type())
+                        })
+                        .collect();
+                    format!(
+                        "SELECT {XID}, d, {LSN}, pg_catalog.array_agg(r) FROM ({} OFFSET {limit}) s GROUP BY d",
+                        rows.join(" UNION ALL ")
+                    )
+                }
+            };
+            format!(
+                "DECLARE __freshet_n pg_catalog.int8;\nBEGIN\n\
+                 INSERT INTO {log} ({cols}, __freshet_xid, __freshet_diff, __freshet_seq, __freshet_batch) {} LIMIT {limit};\n\
+                 GET DIAGNOSTICS __freshet_n = ROW_COUNT;\n\
+                 IF __freshet_n OPERATOR(pg_catalog.=) {limit} THEN\n  \
+                 INSERT INTO {log} (__freshet_xid, __freshet_diff, __freshet_seq, __freshet_batch) {rest};\n\
+                 END IF;\n\
+                 IF __freshet_n OPERATOR(pg_catalog.>) 0 AND {flag} THEN {notify}; END IF;\n\
+                 RETURN NULL;\nEND",
+                rows.join(" UNION ALL ")
             )
         };
+        // A column named like a PL/pgSQL variable (`found`, `new`,
+        // `tg_op`) means the column.
+        let body = format!("#variable_conflict use_column\n{body}");
         ddl.push_str(&format!(
             "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS {};\n\
              DROP TRIGGER IF EXISTS freshet_capture_{kind} ON {table};\n\
@@ -350,24 +390,43 @@ fn drop_functions_ddl(oid: u32) -> String {
     ddl
 }
 
-/// Brings every capture installed by an older schema version up to the
-/// current one (part of [`crate::schema::init`]): the log's per-row
-/// sequence numbers become WAL positions below any current one (so rows
-/// logged before keep their order and come first), the log's index is
-/// dropped, and the trigger functions are replaced. Sources whose table was
-/// dropped keep only their log (their views have failed).
-pub(crate) fn reinstall_captures(client: &mut impl GenericClient) -> Result<()> {
+/// Every captured source as recorded in `freshet.sources` (columns as
+/// captured; its current name if it was renamed), and whether its table
+/// still exists.
+fn captured_sources(client: &mut impl GenericClient) -> Result<Vec<(SourceTable, bool)>> {
     let rows = client.query(
-        "SELECT s.source_oid, s.schema_name, s.table_name, s.columns, s.column_types, c.oid IS NOT NULL \
-         FROM freshet.sources s LEFT JOIN pg_class c ON c.oid = s.source_oid ORDER BY s.source_oid",
+        "SELECT s.source_oid, coalesce(n.nspname::text, s.schema_name), coalesce(c.relname::text, s.table_name), \
+         s.columns, s.column_types, c.oid IS NOT NULL FROM freshet.sources s \
+         LEFT JOIN pg_class c ON c.oid = s.source_oid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace \
+         ORDER BY s.source_oid",
         &[],
     )?;
+    let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let oid: u32 = r.get(0);
         let (schema, name): (String, String) = (r.get(1), r.get(2));
         let (names, types): (Vec<String>, Vec<String>) = (r.get(3), r.get(4));
-        let exists: bool = r.get(5);
-        let log = qualified("freshet", &log_table(oid));
+        let mut columns = Vec::with_capacity(names.len());
+        for (n, t) in names.into_iter().zip(types) {
+            let ty = from_format_type(&t).ok_or_else(|| PgError::Protocol(format!("unknown column type {t}")))?;
+            columns.push(Column { name: n, ty, nullable: true });
+        }
+        let def = TableDef { id: ObjectId(oid as u64), name: name.clone(), columns, primary_key: vec![] };
+        out.push((SourceTable { oid, schema, name, def }, r.get(5)));
+    }
+    Ok(out)
+}
+
+/// Brings every capture installed by schema version 2 up to the current
+/// one (part of [`crate::schema::init`]): the log's per-row sequence
+/// numbers become WAL positions below any current one (so rows logged
+/// before keep their order and come first), the log's index is dropped,
+/// the batch column is added, and the trigger functions are replaced.
+/// Sources whose table was dropped keep only their log (their views have
+/// failed).
+pub(crate) fn reinstall_captures(client: &mut impl GenericClient) -> Result<()> {
+    for (src, exists) in captured_sources(client)? {
+        let log = src.log();
         let indexes: Vec<String> = client
             .query("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = $1::text::regclass", &[&log])?
             .iter()
@@ -381,23 +440,32 @@ pub(crate) fn reinstall_captures(client: &mut impl GenericClient) -> Result<()> 
             "ALTER TABLE {log} ALTER COLUMN __freshet_seq DROP IDENTITY IF EXISTS;\n\
              ALTER TABLE {log} ALTER COLUMN __freshet_seq TYPE pg_lsn USING ('0/' || to_hex(__freshet_seq))::pg_lsn;\n"
         ));
-        let mut columns = Vec::with_capacity(names.len());
-        for (n, t) in names.into_iter().zip(types) {
-            let ty = from_format_type(&t).ok_or_else(|| PgError::Protocol(format!("unknown column type {t}")))?;
-            columns.push(Column { name: n, ty, nullable: true });
-        }
-        let def = TableDef { id: ObjectId(oid as u64), name: name.clone(), columns, primary_key: vec![] };
-        let src = SourceTable { oid, schema: schema.clone(), name: name.clone(), def };
         ddl.push_str(&format!("CREATE TYPE {} AS ({});\n", src.row_type(), column_defs(&src)));
         ddl.push_str(&batch_column_ddl(&src));
-        let table = qualified(&schema, &name);
+        let table = src.qualified();
         if exists {
             for (kind, _, _) in KINDS {
                 ddl.push_str(&format!("DROP TRIGGER IF EXISTS freshet_capture_{kind} ON {table};\n"));
             }
         }
-        ddl.push_str(&drop_functions_ddl(oid));
+        ddl.push_str(&drop_functions_ddl(src.oid));
         client.batch_execute(&ddl)?;
+        if exists {
+            let ddl = capture_ddl(client, &src)?;
+            client.batch_execute(&ddl)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the trigger functions (and triggers) of every capture whose
+/// table exists with the current ones (part of [`crate::schema::init`]
+/// from schema version 3: the log tables are unchanged, and rows logged by
+/// the old functions are read as before). One transaction with the rest
+/// of `init`: a writer's statement runs under the old triggers or the new
+/// ones, never neither.
+pub(crate) fn replace_capture_functions(client: &mut impl GenericClient) -> Result<()> {
+    for (src, exists) in captured_sources(client)? {
         if exists {
             let ddl = capture_ddl(client, &src)?;
             client.batch_execute(&ddl)?;

@@ -9,6 +9,7 @@
 use std::io::{BufRead, Write};
 
 use bytes::{BufMut, BytesMut};
+use freshet_engine::catalog::Column;
 use freshet_engine::{DataType, Row, Value};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
@@ -20,8 +21,15 @@ pub const SESSION_SETTINGS: &str = "SET DateStyle = 'ISO, MDY'; SET IntervalStyl
     SET standard_conforming_strings = on; SET client_encoding = 'UTF8'";
 
 /// Maps `format_type(atttypid, atttypmod)` to a freshet type; `None` for a
-/// type freshet does not support.
+/// type freshet does not support. An array type (`numeric(12,2)[]`) maps
+/// to the array of its element type without the modifier
+/// (`DataType::Array(&Numeric(None))`), as expression results carry it.
+/// `format_type` does not tell the declared dimensions: a column declared
+/// `integer[][]` reads `integer[]` too (see `pg_attribute.attndims`).
 pub fn from_format_type(ty: &str) -> Option<DataType> {
+    if let Some(element) = ty.strip_suffix("[]") {
+        return DataType::array_of(from_format_type(element)?);
+    }
     let (base, args) = match ty.find('(') {
         Some(i) if ty.ends_with(')') => (&ty[..i], Some(&ty[i + 1..ty.len() - 1])),
         Some(i) => {
@@ -68,6 +76,9 @@ pub fn from_format_type(ty: &str) -> Option<DataType> {
 pub fn sql_type(ty: DataType) -> String {
     match ty {
         DataType::Unknown => "text".into(),
+        // `character[]` would declare `character(1)[]`.
+        DataType::Array(DataType::Bpchar) => "bpchar[]".into(),
+        DataType::Array(DataType::Unknown) => "text[]".into(),
         t => t.to_string(),
     }
 }
@@ -190,15 +201,24 @@ pub fn decode_line(line: &[u8]) -> Result<Vec<Option<String>>> {
     line.split(|&b| b == b'\t').map(decode_field).collect()
 }
 
-/// Reads a COPY text stream whose first `types.len()` columns are values
-/// of `types` and whose remaining columns (`extra` of them) are integers.
-/// Fields are parsed where they lie in the line buffer (reused across
-/// lines); only a field with escapes is copied first.
-pub fn read_rows(mut reader: impl BufRead, types: &[DataType], extra: usize) -> Result<Vec<(Row, Vec<i64>)>> {
+/// Reads a COPY text stream of `table` whose first `columns.len()` columns
+/// are values of `columns` and whose remaining columns (`extra` of them)
+/// are integers. Fields are parsed where they lie in the line buffer
+/// (reused across lines); only a field with escapes is copied first. A
+/// value freshet cannot represent (a multidimensional array, an array
+/// whose lower bound is not 1) fails with [`PgError::UnsupportedValue`]
+/// naming the column, after the rest of the stream is read (so the
+/// connection stays usable).
+pub fn read_rows(
+    mut reader: impl BufRead,
+    table: &str,
+    columns: &[Column],
+    extra: usize,
+) -> Result<Vec<(Row, Vec<i64>)>> {
     let mut out = Vec::new();
     let mut line = Vec::with_capacity(256);
     let mut scratch = Vec::new();
-    let width = types.len() + extra;
+    let width = columns.len() + extra;
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
@@ -207,7 +227,7 @@ pub fn read_rows(mut reader: impl BufRead, types: &[DataType], extra: usize) -> 
         if line.last() == Some(&b'\n') {
             line.pop();
         }
-        let mut values = Vec::with_capacity(types.len());
+        let mut values = Vec::with_capacity(columns.len());
         let mut ints = Vec::with_capacity(extra);
         let mut fields = 0;
         for field in line.split(|&b| b == b'\t') {
@@ -223,10 +243,23 @@ pub fn read_rows(mut reader: impl BufRead, types: &[DataType], extra: usize) -> 
             } else {
                 Some(std::str::from_utf8(field).map_err(|e| PgError::Protocol(e.to_string()))?)
             };
-            if fields <= types.len() {
+            if fields <= columns.len() {
+                let column = &columns[fields - 1];
                 values.push(match text {
                     None => Value::Null,
-                    Some(t) => Value::parse(t, types[fields - 1])?,
+                    Some(t) => match Value::parse(t, column.ty) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            let reason = unsupported_value(t, column.ty).unwrap_or_else(|| e.to_string());
+                            // Read the stream to its end before failing.
+                            std::io::copy(&mut reader, &mut std::io::sink())?;
+                            return Err(PgError::UnsupportedValue {
+                                table: table.to_string(),
+                                column: column.name.clone(),
+                                reason,
+                            });
+                        }
+                    },
                 });
             } else {
                 let t = text.unwrap_or("0");
@@ -239,6 +272,28 @@ pub fn read_rows(mut reader: impl BufRead, types: &[DataType], extra: usize) -> 
         out.push((Row::new(values), ints));
     }
     Ok(out)
+}
+
+/// Why PostgreSQL's text of a value of type `ty` has no freshet value:
+/// the array shapes freshet does not represent (`{{1,2},{3,4}}`,
+/// `[0:1]={1,2}`); `None` for anything else.
+fn unsupported_value(text: &str, ty: DataType) -> Option<String> {
+    if !matches!(ty, DataType::Array(_)) {
+        return None;
+    }
+    let t = text.trim_start();
+    let shown: String =
+        if t.chars().count() > 40 { format!("{}…", t.chars().take(40).collect::<String>()) } else { t.into() };
+    // `[1:2][1:3]={…}` declares two dimensions; `{{…}}` nests.
+    let bounds = t.split('=').next().unwrap_or("");
+    let nested = t.strip_prefix('{').is_some_and(|r| r.trim_start().starts_with('{'));
+    if (t.starts_with('[') && bounds.contains("][")) || nested {
+        Some(format!("multidimensional arrays are not supported (value {shown})"))
+    } else if t.starts_with('[') {
+        Some(format!("arrays whose lower bound is not 1 are not supported (value {shown})"))
+    } else {
+        None
+    }
 }
 
 /// Values of one column sent as a `text[]` parameter (each in
@@ -296,10 +351,78 @@ mod tests {
         assert_eq!(from_format_type("integer"), Some(DataType::Int4));
         assert_eq!(from_format_type("json"), None);
         assert_eq!(from_format_type("real"), None);
-        assert_eq!(from_format_type("integer[]"), None);
+        assert_eq!(from_format_type("json[]"), None);
         for t in [DataType::Numeric(Some((10, 2))), DataType::Varchar(Some(5)), DataType::TimestampTz, DataType::Bytea] {
             assert_eq!(from_format_type(&sql_type(t)), Some(t));
         }
+    }
+
+    #[test]
+    fn maps_array_types_both_ways() {
+        let array = |t| DataType::array_of(t).unwrap();
+        for (name, element) in [
+            ("integer[]", DataType::Int4),
+            ("bigint[]", DataType::Int8),
+            ("smallint[]", DataType::Int2),
+            ("text[]", DataType::Text),
+            ("numeric[]", DataType::Numeric(None)),
+            ("numeric(12,2)[]", DataType::Numeric(None)),
+            ("date[]", DataType::Date),
+            ("boolean[]", DataType::Bool),
+            ("double precision[]", DataType::Float8),
+            ("character varying(20)[]", DataType::Varchar(None)),
+            ("character(3)[]", DataType::Bpchar),
+            ("bpchar[]", DataType::Bpchar),
+            ("timestamp(3) without time zone[]", DataType::Timestamp),
+            ("timestamp with time zone[]", DataType::TimestampTz),
+            ("interval[]", DataType::Interval),
+            ("uuid[]", DataType::Uuid),
+            ("bytea[]", DataType::Bytea),
+        ] {
+            let t = array(element);
+            assert_eq!(from_format_type(name), Some(t), "{name}");
+            assert_eq!(from_format_type(&sql_type(t)), Some(t), "{name} back from {}", sql_type(t));
+        }
+        // Not `character[]`, which declares `character(1)[]`.
+        assert_eq!(sql_type(array(DataType::Bpchar)), "bpchar[]");
+        assert_eq!(sql_type(array(DataType::Numeric(None))), "numeric[]");
+        assert_eq!(sql_type(array(DataType::Unknown)), "text[]");
+    }
+
+    fn column(name: &str, ty: DataType) -> Column {
+        Column { name: name.into(), ty, nullable: true }
+    }
+
+    #[test]
+    fn arrays_round_trip_through_copy_text() {
+        let ints = DataType::array_of(DataType::Int4).unwrap();
+        let texts = DataType::array_of(DataType::Text).unwrap();
+        let row = Row::new(vec![
+            Value::Array(vec![Value::Int4(1), Value::Null, Value::Int4(-2)].into()),
+            Value::Array(vec![Value::text("a\\b"), Value::text("NULL"), Value::Null, Value::text("x\ty"), Value::text("")].into()),
+            Value::Array(Vec::new().into()),
+        ]);
+        let mut buf = Vec::new();
+        encode_row(&mut buf, &row, &[]);
+        assert_eq!(buf, b"{1,NULL,-2}\t{\"a\\\\\\\\b\",\"NULL\",NULL,\"x\\ty\",\"\"}\t{}\n".to_vec());
+        let cols = [column("a", ints), column("b", texts), column("c", ints)];
+        assert_eq!(read_rows(&buf[..], "t", &cols, 0).unwrap(), vec![(row, vec![])]);
+    }
+
+    #[test]
+    fn unrepresentable_arrays_are_refused_naming_the_column() {
+        let ints = DataType::array_of(DataType::Int4).unwrap();
+        let cols = [column("id", DataType::Int4), column("m", ints)];
+        for (line, why) in [
+            (&b"1\t{{1,2},{3,4}}\n2\t{5}\n"[..], "multidimensional arrays are not supported (value {{1,2},{3,4}})"),
+            (b"1\t[1:2][1:1]={{1},{2}}\n", "multidimensional arrays are not supported (value [1:2][1:1]={{1},{2}})"),
+            (b"1\t[0:1]={1,2}\n", "arrays whose lower bound is not 1 are not supported (value [0:1]={1,2})"),
+        ] {
+            let err = read_rows(line, "\"public\".\"t\"", &cols, 0).unwrap_err();
+            assert_eq!(err.to_string(), format!("column \"m\" of table \"public\".\"t\": {why}"));
+        }
+        let err = read_rows(&b"1\t{x}\n"[..], "t", &cols, 0).unwrap_err();
+        assert_eq!(err.to_string(), "column \"m\" of table t: invalid input syntax for type integer: \"x\"");
     }
 
     #[test]
@@ -308,7 +431,8 @@ mod tests {
         let mut buf = Vec::new();
         encode_row(&mut buf, &row, &[7]);
         assert_eq!(buf, b"a\\tb\\\\c\\nd\t\\N\t-3\t7\n");
-        let rows = read_rows(&buf[..], &[DataType::Text, DataType::Int4, DataType::Int4], 1).unwrap();
+        let cols = [column("a", DataType::Text), column("b", DataType::Int4), column("c", DataType::Int4)];
+        let rows = read_rows(&buf[..], "t", &cols, 1).unwrap();
         assert_eq!(rows, vec![(row, vec![7])]);
         assert_eq!(decode_line(b"\\101\\x42\\r").unwrap(), vec![Some("AB\r".to_string())]);
     }

@@ -230,7 +230,7 @@ impl ViewLayout {
             None => (self.with_extra("", COUNT_COLUMN), 1),
         };
         let reader = client.copy_out(&format!("COPY (SELECT {cols} FROM {}) TO STDOUT", self.qualified()))?;
-        let rows = read_rows(BufReader::new(reader), &self.types(), extra)?;
+        let rows = read_rows(BufReader::new(reader), &self.qualified(), &self.columns, extra)?;
         Ok(rows.into_iter().map(|(r, x)| (r, x.first().copied().unwrap_or(1))).collect())
     }
 

@@ -399,23 +399,31 @@ fn version_2_capture(oid: u32) -> String {
     ddl
 }
 
-#[test]
-fn init_upgrades_version_2_captures_keeping_pending_changes() {
-    let Some(db) = TestDb::create("upgrade") else { return };
+/// A database whose view `totals` (`query`) reads `line`, captured by an
+/// older schema version's capture (`old`, given the source's oid).
+fn with_old_capture(tag: &str, query: &str, old: fn(u32) -> String) -> Option<(TestDb, Client, u32)> {
+    let db = TestDb::create(tag)?;
     let mut c = pg(&db);
     c.batch_execute(SCHEMA).unwrap();
-    let totals = "SELECT product, count(*) AS n, sum(amount) AS s FROM line GROUP BY product";
     c.batch_execute("INSERT INTO line VALUES (1, 'a', 1, 1), (2, 'b', 2, 2)").unwrap();
-    create_view(&mut c, "totals", totals, "public", &mut |_| {}).unwrap();
+    create_view(&mut c, "totals", query, "public", &mut |_| {}).unwrap();
     let oid: u32 = c.query_one("SELECT 'line'::regclass::oid", &[]).unwrap().get(0);
-    c.batch_execute(&version_2_capture(oid)).unwrap();
+    c.batch_execute(&old(oid)).unwrap();
+    Some((db, c, oid))
+}
+
+#[test]
+fn init_upgrades_version_2_captures_keeping_pending_changes() {
+    let totals = "SELECT product, count(*) AS n, sum(amount) AS s FROM line GROUP BY product";
+    let Some((db, mut c, oid)) = with_old_capture("upgrade", totals, version_2_capture) else { return };
     let installed = |c: &mut Client| -> i32 { c.query_one("SELECT max(version) FROM freshet.schema_version", &[]).unwrap().get(0) };
     assert_eq!(installed(&mut c), 2);
     // Changes logged by the old capture, not read yet; then a TRUNCATE
     // and more rows logged by the new one must order after them.
     c.batch_execute("INSERT INTO line VALUES (3, 'a', 5, 1); UPDATE line SET amount = 7 WHERE product = 'b'").unwrap();
-    assert_eq!(freshet_postgres::init(&mut c).unwrap(), 3);
-    assert_eq!(installed(&mut c), 3);
+    let current = freshet_postgres::schema::SCHEMA_VERSION;
+    assert_eq!(freshet_postgres::init(&mut c).unwrap(), current);
+    assert_eq!(installed(&mut c), current);
     let functions: Vec<String> = c
         .query(
             "SELECT proname::text FROM pg_proc WHERE pronamespace = 'freshet'::regnamespace AND proname LIKE 'capture%' \
@@ -451,6 +459,92 @@ fn init_upgrades_version_2_captures_keeping_pending_changes() {
     c.batch_execute("INSERT INTO line VALUES (5, 'c', 2, 1)").unwrap();
     sync(&mut c);
     assert_eq!(differences(&mut c, "totals", totals), 0);
+}
+
+/// The capture functions of schema version 3 for `line`: a query counting
+/// the statement's rows first, then its rows logged one by one (fewer than
+/// 16) or as one array.
+fn version_3_capture(oid: u32) -> String {
+    let log = format!("freshet.log_{oid}");
+    let cols = "invoice_id, product, amount, qty";
+    let xid = "pg_catalog.pg_current_xact_id()";
+    let lsn = "pg_catalog.pg_current_wal_insert_lsn()";
+    let flag = "pg_catalog.pg_sequence_last_value('freshet.adapter_busy'::pg_catalog.regclass) IS NULL";
+    let notify = "PERFORM pg_catalog.pg_notify('freshet_changes', '')";
+    let mut ddl = String::new();
+    let kinds: [(&str, &[(&str, i32)]); 3] = [
+        ("insert", &[("__freshet_new", 1)]),
+        ("update", &[("__freshet_old", -1), ("__freshet_new", 1)]),
+        ("delete", &[("__freshet_old", -1)]),
+    ];
+    for (kind, logged) in kinds {
+        let rows: Vec<String> = logged.iter().map(|(t, d)| format!("SELECT {cols}, {xid}, {d}, {lsn} FROM {t}")).collect();
+        let arrays: Vec<String> = logged
+            .iter()
+            .map(|(t, d)| format!("SELECT {xid}, {d}, {lsn}, pg_catalog.array_agg(ROW({cols})::freshet.row_{oid}) FROM {t}"))
+            .collect();
+        let body = format!(
+            "BEGIN
+             PERFORM FROM {} OFFSET 15 LIMIT 1;
+             IF FOUND THEN
+               INSERT INTO {log} (__freshet_xid, __freshet_diff, __freshet_seq, __freshet_batch) {};
+             ELSE
+               INSERT INTO {log} ({cols}, __freshet_xid, __freshet_diff, __freshet_seq) {};
+             END IF;
+             IF FOUND AND {flag} THEN {notify}; END IF;
+             RETURN NULL; END",
+            logged[0].0,
+            arrays.join(" UNION ALL "),
+            rows.join(" UNION ALL ")
+        );
+        ddl.push_str(&format!(
+            "CREATE OR REPLACE FUNCTION freshet.capture_{oid}_{kind}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER \
+             AS $f${body}$f$;\n"
+        ));
+    }
+    ddl.push_str("UPDATE freshet.schema_version SET version = 3;");
+    ddl
+}
+
+#[test]
+fn init_upgrades_version_3_capture_functions_keeping_pending_changes() {
+    let totals = "SELECT product, count(*) AS n, sum(amount) AS s, sum(qty) AS q FROM line GROUP BY product";
+    let Some((db, mut c, oid)) = with_old_capture("upgrade3", totals, version_3_capture) else { return };
+    let body = |c: &mut Client| -> String {
+        c.query_one(&format!("SELECT prosrc FROM pg_proc WHERE oid = 'freshet.capture_{oid}_update'::regproc"), &[])
+            .unwrap()
+            .get(0)
+    };
+    assert!(body(&mut c).contains("OFFSET 15 LIMIT 1"));
+    assert!(matches!(freshet_postgres::schema::check_installed(&mut c), Err(PgError::Usage(m)) if m.contains("freshet init")));
+    // Logged by the old functions, not read yet: rows one by one and a
+    // statement of 20 rows as one array.
+    c.batch_execute(
+        "INSERT INTO line SELECT g, 'c', g, 1 FROM generate_series(1, 20) g; \
+         UPDATE line SET amount = amount + 1 WHERE product = 'a'; DELETE FROM line WHERE product = 'b'",
+    )
+    .unwrap();
+    let logged: i64 = c.query_one(&format!("SELECT count(*) FROM freshet.log_{oid}"), &[]).unwrap().get(0);
+    assert_eq!(logged, 4, "one array row, two rows of the update, one of the delete");
+    assert_eq!(freshet_postgres::init(&mut c).unwrap(), freshet_postgres::schema::SCHEMA_VERSION);
+    assert!(body(&mut c).contains("OPERATOR(pg_catalog.=) 32"), "the current function: {}", body(&mut c));
+    assert_eq!(freshet_postgres::init(&mut c).unwrap(), freshet_postgres::schema::SCHEMA_VERSION, "idempotent");
+    // Then the new functions log more, small and large, around a TRUNCATE.
+    c.batch_execute(
+        "UPDATE line SET qty = qty + 1 WHERE product = 'c' AND invoice_id <= 3; \
+         UPDATE line SET qty = qty + 1 WHERE product = 'c'; \
+         INSERT INTO line SELECT g, 'd', g, 2 FROM generate_series(1, 50) g",
+    )
+    .unwrap();
+    let _adapter = RunningAdapter::start(&db.url);
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "totals", totals), 0);
+    c.batch_execute("BEGIN; DELETE FROM line WHERE product = 'd' AND invoice_id > 45; TRUNCATE line; INSERT INTO line VALUES (9, 'e', 1, 1); COMMIT")
+        .unwrap();
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "totals", totals), 0);
+    let rows: i64 = c.query_one("SELECT count(*) FROM totals", &[]).unwrap().get(0);
+    assert_eq!(rows, 1);
 }
 
 #[test]
@@ -544,11 +638,33 @@ fn large_statements_are_logged_as_one_array_row() {
             .unwrap();
         (r.get(0), r.get(1))
     };
-    // 15 rows: one log row each; 16: one log row holding them.
+    // The first 16 rows of each transition table one log row each, the
+    // rest as one array per transition table.
     c.batch_execute("INSERT INTO line SELECT g, 'p' || (g % 3), g, 1 FROM generate_series(1, 15) g").unwrap();
     assert_eq!(logged(&mut c), (15, 0));
     c.batch_execute("INSERT INTO line SELECT g, 'p' || (g % 4), g * 2, NULL FROM generate_series(1, 16) g").unwrap();
-    assert_eq!(logged(&mut c), (15, 16));
+    assert_eq!(logged(&mut c), (31, 0), "16 rows fill the limit, nothing is left");
+    c.batch_execute("INSERT INTO line SELECT g, 'r', g, g FROM generate_series(1, 40) g").unwrap();
+    assert_eq!(logged(&mut c), (47, 24));
+    // An UPDATE: the first 32 of its 40 old and 40 new rows (the old
+    // ones), then the remaining 8 old and 40 new rows as two arrays.
+    c.batch_execute("UPDATE line SET qty = qty + 100 WHERE product = 'r'").unwrap();
+    assert_eq!(logged(&mut c), (79, 72));
+    let arrays: Vec<(i16, i32)> = c
+        .query(
+            &format!(
+                "SELECT __freshet_diff, cardinality(__freshet_batch) FROM freshet.log_{oid} \
+                 WHERE __freshet_batch IS NOT NULL ORDER BY 1, 2"
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(arrays, vec![(-1, 8), (1, 24), (1, 40)]);
+    c.batch_execute("DELETE FROM line WHERE product = 'r' AND qty > 120").unwrap();
+    assert_eq!(logged(&mut c), (95, 76), "20 rows deleted: 16 one by one, 4 in an array");
     let _adapter = RunningAdapter::start(&db.url);
     sync(&mut c);
     assert_eq!(differences(&mut c, "totals", totals), 0);
@@ -566,4 +682,159 @@ fn large_statements_are_logged_as_one_array_row() {
     c.batch_execute("DELETE FROM line WHERE qty > 3").unwrap();
     sync(&mut c);
     assert_eq!(differences(&mut c, "totals", totals), 0);
+}
+
+/// Rows of `a` not in `b` plus the reverse, compared as text (exact
+/// round trip: `{1.50}` is not `{1.5}`).
+fn text_differences(c: &mut Client, a: &str, b: &str) -> i64 {
+    let mut one = |x: &str, y: &str| -> i64 {
+        c.query_one(&format!("SELECT count(*) FROM (({x}) EXCEPT ALL ({y})) d"), &[]).unwrap().get(0)
+    };
+    one(a, b) + one(b, a)
+}
+
+#[test]
+fn array_columns_and_array_agg_views_round_trip_exactly() {
+    let Some(db) = TestDb::create("arrays") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(
+        "CREATE TABLE doc (id int PRIMARY KEY, grp int, tags text[], nums numeric(10,2)[], days date[], \
+                           flags boolean[], ids bigint[], n int, t text, d date, b boolean, x numeric(8,3));
+         INSERT INTO doc VALUES
+           (1, 1, '{a,b}', '{1.5,NULL,-2}', '{2024-01-02}', '{t,f,NULL}', '{1,9000000000}', 3, 'x', '2024-05-01', true, 1.5),
+           (2, 1, '{}', '{}', NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL),
+           (3, 2, ARRAY['', 'NULL', NULL, 'a\"b', 'c\\d', 'e,f', '{g}', ' h ', 'tab\there', 'ü'], NULL, '{NULL}', NULL, '{}', 1, 'a\\b', '2023-12-31', false, 2),
+           (4, 2, '{a,b}', '{0.10}', '{2024-01-02,2024-01-03}', '{t}', '{-1}', 1, '', '2024-01-01', NULL, -0.25)",
+    )
+    .unwrap();
+    let views: &[(&str, &str)] = &[
+        ("docs", "SELECT id, tags, nums, days, flags, ids FROM doc"),
+        ("by_tags", "SELECT tags, count(*) AS n, sum(n) AS s FROM doc GROUP BY tags"),
+        (
+            "aggs",
+            "SELECT grp, array_agg(n ORDER BY n) AS ns, array_agg(t ORDER BY t) AS ts, array_agg(d ORDER BY d) AS ds, \
+             array_agg(b ORDER BY b) AS bs, array_agg(x ORDER BY x) AS xs, array_agg(DISTINCT n) AS dn FROM doc GROUP BY grp",
+        ),
+        ("tag_bag", "SELECT tags, flags FROM doc WHERE grp = 1"),
+    ];
+    for (name, query) in views {
+        create_view(&mut c, name, query, "public", &mut |_| {}).unwrap_or_else(|e| panic!("create {name}: {e}"));
+    }
+    let types = |c: &mut Client, table: &str| -> Vec<String> {
+        c.query(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::text::regclass \
+             AND attnum > 0 ORDER BY attnum",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    assert_eq!(types(&mut c, "docs"), ["integer", "text[]", "numeric[]", "date[]", "boolean[]", "bigint[]"]);
+    assert_eq!(types(&mut c, "aggs"), ["integer", "integer[]", "text[]", "date[]", "boolean[]", "numeric[]", "integer[]"]);
+    assert_eq!(types(&mut c, "tag_bag"), ["text[]", "boolean[]", "bigint"]);
+    let check = |c: &mut Client, when: &str| {
+        for (name, query) in views {
+            assert_eq!(differences(c, name, query), 0, "view {name} {when}");
+        }
+        let cols = "id, tags::text, nums::text, days::text, flags::text, ids::text";
+        assert_eq!(text_differences(c, &format!("SELECT {cols} FROM docs"), &format!("SELECT {cols} FROM doc")), 0, "{when}");
+        let aggs = "grp, ns::text, ts::text, ds::text, bs::text, xs::text, dn::text";
+        assert_eq!(text_differences(c, &format!("SELECT {aggs} FROM aggs"), &format!("SELECT {aggs} FROM ({}) q", views[2].1)), 0);
+    };
+    check(&mut c, "after create-view");
+
+    let _adapter = RunningAdapter::start(&db.url);
+    let mut rng = Rng::new(11);
+    let words = ["'a'", "'b'", "NULL", "'x y'", "'\"q\"'", "'NULL'", "''"];
+    for round in 0..12 {
+        for _ in 0..3 {
+            let id = 1 + rng.below(12);
+            let w = words[rng.below(words.len() as u64) as usize];
+            let stmt = match rng.below(6) {
+                0 => format!(
+                    "INSERT INTO doc VALUES ({id}, {}, ARRAY[{w}, 'z'], '{{{}.25,NULL}}', ARRAY[date '2024-02-0{}'], '{{t,NULL}}', \
+                     '{{{id}}}', {}, {w}, date '2024-03-01' + {id}, {}, {}.125) ON CONFLICT DO NOTHING",
+                    rng.below(3),
+                    rng.below(9),
+                    1 + rng.below(8),
+                    rng.below(5),
+                    if rng.chance(50) { "true" } else { "NULL" },
+                    rng.below(4)
+                ),
+                1 => format!("UPDATE doc SET tags = array_append(tags, {w}), n = coalesce(n, 0) + 1 WHERE id % 3 = {}", id % 3),
+                2 => format!("UPDATE doc SET nums = NULL, days = '{{}}', t = {w} WHERE id = {id}"),
+                3 => format!("UPDATE doc SET grp = {}, flags = ARRAY[NULL::boolean], x = NULL WHERE id = {id}", rng.below(3)),
+                4 => format!("DELETE FROM doc WHERE id = {id}"),
+                _ => format!("UPDATE doc SET tags = '{{a,b}}', ids = ids || {id}::bigint WHERE id % 4 = {}", id % 4),
+            };
+            c.batch_execute(&stmt).unwrap_or_else(|e| panic!("{stmt}: {e:?}"));
+        }
+        sync(&mut c);
+        check(&mut c, &format!("after round {round}"));
+    }
+}
+
+#[test]
+fn arrays_freshet_cannot_represent_are_refused_naming_the_column() {
+    let Some(db) = TestDb::create("arrays_refused") else { return };
+    let mut c = pg(&db);
+    c.batch_execute(
+        "CREATE TABLE grid (id int PRIMARY KEY, cells int[][]);
+         CREATE TABLE m (id int PRIMARY KEY, a int[]);
+         CREATE TABLE other (id int PRIMARY KEY, v int);
+         INSERT INTO m VALUES (1, '{{1,2},{3,4}}')",
+    )
+    .unwrap();
+    let err = create_view(&mut c, "g", "SELECT id, cells FROM grid", "public", &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&err, PgError::Unsupported(m) if m.starts_with("column \"cells\" of table \"public\".\"grid\" has type integer[][]")),
+        "{err}"
+    );
+    let err = create_view(&mut c, "mv", "SELECT id, a FROM m", "public", &mut |_| {}).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "column \"a\" of table \"public\".\"m\": multidimensional arrays are not supported (value {{1,2},{3,4}})"
+    );
+    let left: i64 = c.query_one("SELECT count(*) FROM freshet.views", &[]).unwrap().get(0);
+    assert_eq!(left, 0, "nothing left behind");
+
+    // Such a value arriving later fails the views reading it, with the
+    // reason; the adapter and other views go on.
+    c.batch_execute("UPDATE m SET a = '{1,NULL}'").unwrap();
+    create_view(&mut c, "mv", "SELECT id, a FROM m", "public", &mut |_| {}).unwrap();
+    create_view(&mut c, "ov", "SELECT id, v FROM other", "public", &mut |_| {}).unwrap();
+    let _adapter = RunningAdapter::start(&db.url);
+    sync(&mut c);
+    c.batch_execute("INSERT INTO m VALUES (2, '[0:1]={5,6}'); INSERT INTO other VALUES (1, 1)").unwrap();
+    let err = freshet_postgres::sync(&mut c, &["mv".into()], Duration::from_secs(20)).unwrap_err();
+    let reason = "column \"a\" of table \"public\".\"m\": arrays whose lower bound is not 1 are not supported (value [0:1]={5,6})";
+    assert!(matches!(&err, PgError::ViewFailed { reason: r, .. } if r == reason), "{err}");
+    freshet_postgres::sync(&mut c, &["ov".into()], Duration::from_secs(20)).unwrap();
+    assert_eq!(differences(&mut c, "ov", "SELECT id, v FROM other"), 0);
+    // Gone again: resume rebuilds the view exactly.
+    c.batch_execute("DELETE FROM m WHERE id = 2; INSERT INTO m VALUES (3, '{7}')").unwrap();
+    freshet_postgres::resume(&mut c, "mv").unwrap();
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "mv", "SELECT id, a FROM m"), 0);
+}
+
+#[test]
+fn columns_named_like_trigger_variables_are_captured() {
+    let Some(db) = TestDb::create("plvars") else { return };
+    let mut c = pg(&db);
+    c.batch_execute("CREATE TABLE t (found int, new text, old int, tg_op text, d int, r int)").unwrap();
+    let q = "SELECT found, new, sum(old) AS old, count(tg_op) AS tg_op, max(d) AS d, min(r) AS r FROM t GROUP BY found, new";
+    create_view(&mut c, "v", q, "public", &mut |_| {}).unwrap();
+    let _adapter = RunningAdapter::start(&db.url);
+    c.batch_execute(
+        "INSERT INTO t VALUES (1, 'a', 2, 'x', 3, 4); \
+         INSERT INTO t SELECT g % 3, 'b', g, 'y', g, g FROM generate_series(1, 40) g; \
+         UPDATE t SET old = old + 1 WHERE found = 1; UPDATE t SET new = 'c' WHERE found = 2 AND d < 10; \
+         DELETE FROM t WHERE r > 30; DELETE FROM t WHERE d = 3",
+    )
+    .unwrap();
+    sync(&mut c);
+    assert_eq!(differences(&mut c, "v", q), 0);
 }

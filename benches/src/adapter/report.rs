@@ -6,6 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::check::Comparison;
+use crate::report::{cell, ratio_cell, write_differing_rows, write_verdict};
 use crate::stats::BatchStats;
 
 use super::writes::WriteFigures;
@@ -326,17 +327,6 @@ impl AdapterReport {
     }
 }
 
-fn cell(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(0.0) => "0".into(),
-        Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
-        Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
-        Some(v) if v.abs() >= 1.0 => format!("{v:.3}"),
-        Some(v) => format!("{v:.4}"),
-    }
-}
-
 /// The report as text: the table, the targets and the verdict.
 pub fn render(r: &AdapterReport) -> String {
     let m = &r.measured;
@@ -364,7 +354,7 @@ pub fn render(r: &AdapterReport) -> String {
             l.metric,
             cell(l.freshet),
             cell(l.postgres),
-            l.ratio.map_or_else(|| "-".into(), |v| format!("{v:.2}x")),
+            ratio_cell(l.ratio),
             l.target.as_deref().unwrap_or("-"),
             l.met.map_or("-", |m| if m { "yes" } else { "NO" })
         );
@@ -421,13 +411,8 @@ pub fn render(r: &AdapterReport) -> String {
         c.text.expected_rows,
         c.text.actual_rows
     );
-    for row in &c.text.missing {
-        let _ = writeln!(s, "  missing:    {row}");
-    }
-    for row in &c.text.unexpected {
-        let _ = writeln!(s, "  unexpected: {row}");
-    }
-    let _ = writeln!(s, "verdict: {}", if r.correct { "CORRECT" } else { "WRONG RESULTS" });
+    write_differing_rows(&mut s, &c.text);
+    write_verdict(&mut s, r.correct);
     s
 }
 

@@ -15,7 +15,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::func_regex::RegexCache;
-use super::{func_datetime, func_numeric, func_regex, func_string, to_char, EvalError, Expr};
+use super::func_regexp::RegexpFunc;
+use super::{func_datetime, func_numeric, func_regex, func_regexp, func_string, to_char, EvalError, Expr};
 use crate::value::Value;
 
 /// A named scalar function or a function-like operator.
@@ -73,11 +74,23 @@ pub enum ScalarFunc {
     Chr,
     /// `md5(text | bytea)`: lower-case hex digest.
     Md5,
+    /// `overlay(s placing r from start [for len])`: `s` with `len`
+    /// characters (the length of `r` by default) from `start` replaced by
+    /// `r`.
+    Overlay,
     /// `s ~ pattern` (`~*` when `case_insensitive`); the compiled pattern
     /// is cached in the expression.
     RegexMatch {
         /// `~*`.
         case_insensitive: bool,
+        /// The last compiled pattern (not part of the expression's value).
+        cache: RegexCache,
+    },
+    /// `regexp_replace`, `regexp_match`, `regexp_count`, `regexp_like`;
+    /// the compiled pattern is cached in the expression.
+    Regexp {
+        /// Which function.
+        func: RegexpFunc,
         /// The last compiled pattern (not part of the expression's value).
         cache: RegexCache,
     },
@@ -153,6 +166,8 @@ impl ScalarFunc {
             F::Ascii => "ascii",
             F::Chr => "chr",
             F::Md5 => "md5",
+            F::Overlay => "overlay",
+            F::Regexp { func, .. } => func.name(),
             F::RegexMatch { case_insensitive: false, .. } => "~",
             F::RegexMatch { case_insensitive: true, .. } => "~*",
             F::Abs => "abs",
@@ -181,6 +196,12 @@ impl ScalarFunc {
     /// `~` or `~*` over a pattern compiled at most once per expression.
     pub fn regex_match(case_insensitive: bool) -> ScalarFunc {
         ScalarFunc::RegexMatch { case_insensitive, cache: RegexCache::default() }
+    }
+
+    /// A regular-expression function over a pattern compiled at most once
+    /// per expression.
+    pub fn regexp(func: RegexpFunc) -> ScalarFunc {
+        ScalarFunc::Regexp { func, cache: RegexCache::default() }
     }
 
     /// True for the functions whose NULL arguments do not make the result
@@ -229,8 +250,10 @@ impl ScalarFunc {
             | F::StartsWith
             | F::Ascii
             | F::Chr
-            | F::Md5 => func_string::apply(self, args),
+            | F::Md5
+            | F::Overlay => func_string::apply(self, args),
             F::RegexMatch { case_insensitive, cache } => func_regex::apply(*case_insensitive, cache, args),
+            F::Regexp { func, cache } => func_regexp::apply(*func, cache, args),
             F::Abs
             | F::Round
             | F::Trunc
@@ -287,9 +310,17 @@ impl ScalarFunc {
             }
             // Field 0 is an error.
             F::SplitPart => !matches!(args.get(2), Some(Expr::Literal(Value::Int4(n))) if *n != 0),
-            F::Lpad | F::Rpad | F::Repeat | F::Chr => true,
+            // A start before the first character and an overflowing end are
+            // errors.
+            F::Lpad | F::Rpad | F::Repeat | F::Chr | F::Overlay => true,
+            // The flags, the start and `n` can be invalid, the pattern
+            // unsupported.
+            F::Regexp { .. } => true,
             F::RegexMatch { case_insensitive, .. } => match args.get(1) {
-                Some(Expr::Literal(Value::Text(p))) => func_regex::compile(p, *case_insensitive).is_err(),
+                Some(Expr::Literal(Value::Text(p))) => {
+                    let options = func_regex::Options { case_insensitive: *case_insensitive, ..Default::default() };
+                    func_regex::compile(p, options).is_err()
+                }
                 Some(Expr::Literal(Value::Null)) => false,
                 _ => true,
             },

@@ -267,18 +267,20 @@ fn decade(y: i64) -> i64 {
 }
 
 fn century(y: i64) -> i64 {
-    if y > 0 {
-        (y + 99) / 100
-    } else {
-        -((99 - (y - 1)) / 100)
-    }
+    span_of(y, 100)
 }
 
 fn millennium(y: i64) -> i64 {
+    span_of(y, 1000)
+}
+
+/// The `years`-long span (century, millennium) year `y` falls in, counted
+/// from 1 (and from -1 backwards for BC years).
+fn span_of(y: i64, years: i64) -> i64 {
     if y > 0 {
-        (y + 999) / 1000
+        (y + years - 1) / years
     } else {
-        -((999 - (y - 1)) / 1000)
+        -((years - 1 - (y - 1)) / years)
     }
 }
 
@@ -696,6 +698,13 @@ fn month_days(year: i64, mon: u32) -> i64 {
     crate::value::days_in_month(year, mon) as i64
 }
 
+/// Negates each of `fields`.
+fn negate<const N: usize>(fields: [&mut i64; N]) {
+    for f in fields {
+        *f = -*f;
+    }
+}
+
 /// `age(a, b)`: PostgreSQL's field-wise difference with borrowing
 /// (`timestamp_age`). Timestamps are read as `timestamp2tm` reads them,
 /// so `-infinity` is out of range and `infinity` reads as its raw value.
@@ -713,13 +722,7 @@ fn age(a: Timestamp, b: Timestamp) -> Result<Interval, EvalError> {
     let mut year = t1.year - t2.year;
     let flip = a.0 < b.0;
     if flip {
-        usec = -usec;
-        sec = -sec;
-        min = -min;
-        hour = -hour;
-        mday = -mday;
-        mon = -mon;
-        year = -year;
+        negate([&mut usec, &mut sec, &mut min, &mut hour, &mut mday, &mut mon, &mut year]);
     }
     while usec < 0 {
         usec += USECS_PER_SEC;
@@ -747,13 +750,7 @@ fn age(a: Timestamp, b: Timestamp) -> Result<Interval, EvalError> {
         year -= 1;
     }
     if flip {
-        usec = -usec;
-        sec = -sec;
-        min = -min;
-        hour = -hour;
-        mday = -mday;
-        mon = -mon;
-        year = -year;
+        negate([&mut usec, &mut sec, &mut min, &mut hour, &mut mday, &mut mon, &mut year]);
     }
     let months = year.checked_mul(12).and_then(|y| y.checked_add(mon)).ok_or_else(interval_out_of_range)?;
     let micros = ((hour * 60 + min) * 60 + sec) * USECS_PER_SEC + usec;
@@ -777,84 +774,80 @@ mod tests {
     fn date(s: &str) -> Value {
         Value::parse(s, crate::value::DataType::Date).expect("date")
     }
-    fn call(f: ScalarFunc, field: &str, v: Value) -> String {
-        match f.apply(&[Value::text(field), v]) {
-            Ok(v) => v.to_string(),
-            Err(e) => format!("ERROR: {e}"),
+    /// Each `(function, field, argument, expected text or error)`.
+    fn check(cases: &[(ScalarFunc, &str, Value, &str)]) {
+        for (f, field, v, want) in cases {
+            let got = match f.apply(&[Value::text(field), v.clone()]) {
+                Ok(v) => v.to_string(),
+                Err(e) => format!("ERROR: {e}"),
+            };
+            assert_eq!(got, *want, "{f:?}({field}, {v})");
         }
     }
+
+    use ScalarFunc::{DatePart, DateTrunc, Extract};
 
     #[test]
     fn extract_scales_and_fields() {
         // Checked against PostgreSQL 15.
         let t = || ts("2024-03-05 01:02:03.5");
-        assert_eq!(call(ScalarFunc::Extract, "second", t()), "3.500000");
-        assert_eq!(call(ScalarFunc::Extract, "millisecond", t()), "3500.000");
-        assert_eq!(call(ScalarFunc::Extract, "microsecond", t()), "3500000");
-        assert_eq!(call(ScalarFunc::Extract, "epoch", t()), "1709600523.500000");
-        assert_eq!(call(ScalarFunc::DatePart, "epoch", t()), "1709600523.5");
-        assert_eq!(call(ScalarFunc::DatePart, "milliseconds", t()), "3500");
-        assert_eq!(call(ScalarFunc::Extract, "epoch", date("2024-03-05")), "1709596800");
-        assert_eq!(
-            call(ScalarFunc::Extract, "hour", date("2024-03-05")),
-            "ERROR: unit \"hour\" not supported for type date"
-        );
-        assert_eq!(call(ScalarFunc::Extract, "week", date("2021-01-01")), "53");
-        assert_eq!(call(ScalarFunc::Extract, "isoyear", date("2021-01-01")), "2020");
-        assert_eq!(call(ScalarFunc::Extract, "century", date("0001-01-01 BC")), "-1");
-        assert_eq!(call(ScalarFunc::Extract, "decade", date("0005-01-01 BC")), "-1");
-        assert_eq!(call(ScalarFunc::Extract, "year", date("0005-01-01 BC")), "-5");
-        assert_eq!(call(ScalarFunc::Extract, "julian", ts("2020-01-01 06:00")), "2458850.25000000000000000000");
-        assert_eq!(call(ScalarFunc::Extract, "julian", ts("0001-01-01 BC")), "1721060.0000000000000000000000000000");
-        assert_eq!(call(ScalarFunc::Extract, "dow", ts("infinity")), "");
-        assert_eq!(call(ScalarFunc::Extract, "year", ts("-infinity")), "-Infinity");
-        assert_eq!(call(ScalarFunc::Extract, "microsecondsxyz", ts("2020-01-01 00:00:01")), "1000000");
-        assert_eq!(
-            call(ScalarFunc::Extract, "foo", ts("2020-01-01")),
-            "ERROR: unit \"foo\" not recognized for type timestamp without time zone"
-        );
-        assert_eq!(
-            call(ScalarFunc::DatePart, "now", ts("2020-01-01")),
-            "ERROR: unit \"now\" not supported for type timestamp without time zone"
-        );
+        let unsupported = |unit: &str, ty: &str| format!("ERROR: unit \"{unit}\" not supported for type {ty}");
+        let ts_type = "timestamp without time zone";
+        check(&[
+            (Extract, "second", t(), "3.500000"),
+            (Extract, "millisecond", t(), "3500.000"),
+            (Extract, "microsecond", t(), "3500000"),
+            (Extract, "epoch", t(), "1709600523.500000"),
+            (DatePart, "epoch", t(), "1709600523.5"),
+            (DatePart, "milliseconds", t(), "3500"),
+            (Extract, "epoch", date("2024-03-05"), "1709596800"),
+            (Extract, "hour", date("2024-03-05"), &unsupported("hour", "date")),
+            (Extract, "week", date("2021-01-01"), "53"),
+            (Extract, "isoyear", date("2021-01-01"), "2020"),
+            (Extract, "century", date("0001-01-01 BC"), "-1"),
+            (Extract, "decade", date("0005-01-01 BC"), "-1"),
+            (Extract, "year", date("0005-01-01 BC"), "-5"),
+            (Extract, "julian", ts("2020-01-01 06:00"), "2458850.25000000000000000000"),
+            (Extract, "julian", ts("0001-01-01 BC"), "1721060.0000000000000000000000000000"),
+            (Extract, "dow", ts("infinity"), ""),
+            (Extract, "year", ts("-infinity"), "-Infinity"),
+            (Extract, "microsecondsxyz", ts("2020-01-01 00:00:01"), "1000000"),
+            (Extract, "foo", ts("2020-01-01"), &format!("ERROR: unit \"foo\" not recognized for type {ts_type}")),
+            (DatePart, "now", ts("2020-01-01"), &unsupported("now", ts_type)),
+        ]);
     }
 
     #[test]
     fn extract_interval_fields() {
-        assert_eq!(call(ScalarFunc::Extract, "year", iv("1 year 14 mons")), "2");
-        assert_eq!(call(ScalarFunc::Extract, "month", iv("1 year 14 mons")), "2");
-        assert_eq!(call(ScalarFunc::Extract, "epoch", iv("1 mon 1 day")), "2678400.000000");
-        assert_eq!(call(ScalarFunc::Extract, "epoch", iv("-1 year -2 days")), "-31730400.000000");
-        assert_eq!(call(ScalarFunc::Extract, "quarter", iv("-4 mons")), "0");
-        assert_eq!(call(ScalarFunc::Extract, "millisecond", iv("-1.5 seconds")), "-1500.000");
-        assert_eq!(call(ScalarFunc::Extract, "hour", iv("-1 day -30 hours")), "-30");
-        assert_eq!(call(ScalarFunc::DatePart, "decade", iv("-25 years")), "-2");
-        assert_eq!(
-            call(ScalarFunc::Extract, "dow", iv("1 day")),
-            "ERROR: unit \"dow\" not supported for type interval"
-        );
+        check(&[
+            (Extract, "year", iv("1 year 14 mons"), "2"),
+            (Extract, "month", iv("1 year 14 mons"), "2"),
+            (Extract, "epoch", iv("1 mon 1 day"), "2678400.000000"),
+            (Extract, "epoch", iv("-1 year -2 days"), "-31730400.000000"),
+            (Extract, "quarter", iv("-4 mons"), "0"),
+            (Extract, "millisecond", iv("-1.5 seconds"), "-1500.000"),
+            (Extract, "hour", iv("-1 day -30 hours"), "-30"),
+            (DatePart, "decade", iv("-25 years"), "-2"),
+            (Extract, "dow", iv("1 day"), "ERROR: unit \"dow\" not supported for type interval"),
+        ]);
     }
 
     #[test]
     fn date_trunc_and_age() {
-        assert_eq!(call(ScalarFunc::DateTrunc, "week", ts("2021-01-01 10:00")), "2020-12-28 00:00:00");
-        assert_eq!(call(ScalarFunc::DateTrunc, "quarter", ts("2021-11-11 10:00")), "2021-10-01 00:00:00");
-        assert_eq!(call(ScalarFunc::DateTrunc, "decade", ts("2021-11-11")), "2020-01-01 00:00:00");
-        assert_eq!(call(ScalarFunc::DateTrunc, "century", ts("2001-11-11")), "2001-01-01 00:00:00");
-        assert_eq!(
-            call(ScalarFunc::DateTrunc, "milliseconds", ts("2001-11-11 1:1:1.123456")),
-            "2001-11-11 01:01:01.123"
-        );
-        assert_eq!(call(ScalarFunc::DateTrunc, "century", ts("0050-01-01 BC")), "0100-01-01 00:00:00 BC");
-        assert_eq!(call(ScalarFunc::DateTrunc, "decade", ts("0005-06-01 BC")), "0011-01-01 00:00:00 BC");
-        assert_eq!(call(ScalarFunc::DateTrunc, "millennium", ts("1000-06-01 BC")), "1000-01-01 00:00:00 BC");
-        assert_eq!(call(ScalarFunc::DateTrunc, "foo", ts("infinity")), "infinity");
-        assert_eq!(
-            call(ScalarFunc::DateTrunc, "hour", iv("1 year 2 mons 3 days 04:05:06.7")),
-            "1 year 2 mons 3 days 04:00:00"
-        );
-        assert_eq!(call(ScalarFunc::DateTrunc, "quarter", iv("1 year 5 mons")), "1 year 3 mons");
-        assert_eq!(call(ScalarFunc::DateTrunc, "month", iv("-1 year -5 mons -3 days")), "-1 years -5 mons");
+        check(&[
+            (DateTrunc, "week", ts("2021-01-01 10:00"), "2020-12-28 00:00:00"),
+            (DateTrunc, "quarter", ts("2021-11-11 10:00"), "2021-10-01 00:00:00"),
+            (DateTrunc, "decade", ts("2021-11-11"), "2020-01-01 00:00:00"),
+            (DateTrunc, "century", ts("2001-11-11"), "2001-01-01 00:00:00"),
+            (DateTrunc, "milliseconds", ts("2001-11-11 1:1:1.123456"), "2001-11-11 01:01:01.123"),
+            (DateTrunc, "century", ts("0050-01-01 BC"), "0100-01-01 00:00:00 BC"),
+            (DateTrunc, "decade", ts("0005-06-01 BC"), "0011-01-01 00:00:00 BC"),
+            (DateTrunc, "millennium", ts("1000-06-01 BC"), "1000-01-01 00:00:00 BC"),
+            (DateTrunc, "foo", ts("infinity"), "infinity"),
+            (DateTrunc, "hour", iv("1 year 2 mons 3 days 04:05:06.7"), "1 year 2 mons 3 days 04:00:00"),
+            (DateTrunc, "quarter", iv("1 year 5 mons"), "1 year 3 mons"),
+            (DateTrunc, "month", iv("-1 year -5 mons -3 days"), "-1 years -5 mons"),
+        ]);
         let age = |a: &str, b: &str| ScalarFunc::Age.apply(&[ts(a), ts(b)]).map(|v| v.to_string());
         assert_eq!(age("2024-03-31", "2024-02-29"), Ok("1 mon 2 days".into()));
         assert_eq!(age("2024-01-31", "2024-03-01"), Ok("-1 mons -1 days".into()));

@@ -12,6 +12,14 @@
 //! cannot compile (with PostgreSQL's wording for the common mistakes).
 //! `~*` folds case with Unicode's simple case folding, where PostgreSQL
 //! under the `C` locale folds ASCII letters only.
+//!
+//! Options ([`Options`]) come from a function's flags argument
+//! ([`parse_flags`]) and from embedded options leading the pattern
+//! (`(?i)`, `***=`): case (`i`, `c`), newline sensitivity (`n`/`m`, `p`,
+//! `w`, `s`: `.` and `[^…]` stop at a newline, `^`/`$` match at line
+//! ends), expanded syntax (`x`: white space and `#` comments outside
+//! brackets ignored) and literal patterns (`q`). Basic and extended
+//! regular expressions (`b`, `e`) are rejected.
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -19,6 +27,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use regex::{Regex, RegexBuilder};
+use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::call::text_arg;
@@ -38,35 +49,157 @@ const MAX_REPETITION: u32 = 255;
 #[derive(Clone, Default)]
 pub struct RegexCache(Arc<OnceLock<Compiled>>);
 
-/// A pattern and its compilation.
-type Compiled = (Arc<str>, Result<Arc<Regex>, EvalError>);
+/// A pattern, its options and its compilation.
+type Compiled = (Arc<str>, Options, Result<Arc<Pattern>, EvalError>);
+
+/// How a pattern is read: the options PostgreSQL's flags and embedded
+/// options set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Options {
+    /// `i`: letters match either case.
+    pub(crate) case_insensitive: bool,
+    /// `n`, `m`, `p`: `.` and negated brackets do not match a newline.
+    pub(crate) newline_stop: bool,
+    /// `n`, `m`, `w`: `^` and `$` also match after and before a newline.
+    pub(crate) newline_anchor: bool,
+    /// `x`: white space and `#` comments outside brackets are ignored.
+    pub(crate) expanded: bool,
+    /// The syntax: advanced (the default), extended (`e`), basic (`b`) or
+    /// a literal string (`q`).
+    pub(crate) syntax: Syntax,
+}
+
+/// The regular-expression flavours PostgreSQL's options select.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) enum Syntax {
+    /// Advanced regular expressions.
+    #[default]
+    Advanced,
+    /// POSIX extended regular expressions (`e`; not supported).
+    Extended,
+    /// POSIX basic regular expressions (`b`; not supported).
+    Basic,
+    /// The pattern is a literal string (`q`).
+    Quote,
+}
+
+/// A function's flags argument: the pattern options and `g`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Flags {
+    /// The options for compiling the pattern.
+    pub(crate) options: Options,
+    /// `g`: every match, not only the first.
+    pub(crate) global: bool,
+}
+
+/// Reads a flags argument as PostgreSQL's `parse_re_flags` does (later
+/// flags override earlier ones).
+pub(crate) fn parse_flags(flags: &str) -> Result<Flags, EvalError> {
+    let mut f = Flags::default();
+    for c in flags.chars() {
+        if c == 'g' {
+            f.global = true;
+        } else if !set_option(&mut f.options, c) {
+            return Err(EvalError::Other(format!("invalid regular expression option: \"{c}\"")));
+        }
+    }
+    Ok(f)
+}
+
+/// Applies option letter `c`; false for a letter that is no option.
+fn set_option(o: &mut Options, c: char) -> bool {
+    match c {
+        'b' => o.syntax = Syntax::Basic,
+        'c' => o.case_insensitive = false,
+        'e' => o.syntax = Syntax::Extended,
+        'i' => o.case_insensitive = true,
+        'm' | 'n' => (o.newline_stop, o.newline_anchor) = (true, true),
+        'p' => (o.newline_stop, o.newline_anchor) = (true, false),
+        'q' => o.syntax = Syntax::Quote,
+        's' => (o.newline_stop, o.newline_anchor) = (false, false),
+        't' => o.expanded = false,
+        'w' => (o.newline_stop, o.newline_anchor) = (false, true),
+        'x' => o.expanded = true,
+        _ => return false,
+    }
+    true
+}
+
+/// A compiled pattern: the `regex` crate's form (leftmost-first search,
+/// captures) and, built on first use, a matcher for the longest match at
+/// a position, which PostgreSQL's matches are.
+#[derive(Debug)]
+pub(crate) struct Pattern {
+    /// The compiled translation.
+    pub(crate) re: Regex,
+    /// The translation, in the `regex` crate's syntax.
+    translated: String,
+    /// The options it was compiled with.
+    options: Options,
+    /// The pattern has an alternation (`|`) outside brackets.
+    pub(crate) alternation: bool,
+    /// The pattern has a non-greedy quantifier (`*?`, `+?`, `??`, `{m,n}?`).
+    pub(crate) non_greedy: bool,
+    /// The longest-match matcher.
+    longest: OnceLock<Result<PikeVM, EvalError>>,
+}
+
+impl Pattern {
+    /// The end of the longest match starting at byte `start` of `hay`.
+    pub(crate) fn longest_end(&self, hay: &str, start: usize) -> Result<Option<usize>, EvalError> {
+        let vm = self
+            .longest
+            .get_or_init(|| {
+                PikeVM::builder()
+                    .syntax(syntax_config(self.options))
+                    .thompson(thompson::Config::new().nfa_size_limit(Some(1 << 24)))
+                    .configure(PikeVM::config().match_kind(MatchKind::All))
+                    .build(&self.translated)
+                    .map_err(|_| invalid("regular expression is too complex"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let mut cache = vm.create_cache();
+        let input = Input::new(hay).range(start..).anchored(Anchored::Yes);
+        Ok(vm.find(&mut cache, input).map(|m| m.end()))
+    }
+}
+
+/// The `regex-automata` syntax options equal to [`compile`]'s builder's.
+fn syntax_config(o: Options) -> syntax::Config {
+    syntax::Config::new()
+        .case_insensitive(o.case_insensitive)
+        .dot_matches_new_line(!o.newline_stop)
+        .multi_line(o.newline_anchor)
+}
 
 /// How many patterns besides an expression's first each thread keeps.
 const RECENT_PATTERNS: usize = 32;
 
 thread_local! {
-    static RECENT: RefCell<Vec<(bool, Compiled)>> = const { RefCell::new(Vec::new()) };
+    static RECENT: RefCell<Vec<Compiled>> = const { RefCell::new(Vec::new()) };
 }
 
 impl RegexCache {
-    /// The compiled form of `pattern`.
-    fn get(&self, pattern: &str, case_insensitive: bool) -> Result<Arc<Regex>, EvalError> {
-        let first = self.0.get_or_init(|| (Arc::from(pattern), compile(pattern, case_insensitive).map(Arc::new)));
-        if &*first.0 == pattern {
-            return first.1.clone();
+    /// The compiled form of `pattern` read with `options`.
+    pub(crate) fn get(&self, pattern: &str, options: Options) -> Result<Arc<Pattern>, EvalError> {
+        let first = self.0.get_or_init(|| (Arc::from(pattern), options, compile(pattern, options).map(Arc::new)));
+        if &*first.0 == pattern && first.1 == options {
+            return first.2.clone();
         }
         RECENT.with(|recent| {
             let mut recent = recent.borrow_mut();
-            if let Some(i) = recent.iter().position(|(ci, (p, _))| *ci == case_insensitive && &**p == pattern) {
-                let (ci, (p, result)) = recent.remove(i);
-                recent.push((ci, (p, result.clone())));
+            if let Some(i) = recent.iter().position(|(p, o, _)| *o == options && &**p == pattern) {
+                let entry = recent.remove(i);
+                let result = entry.2.clone();
+                recent.push(entry);
                 return result;
             }
-            let compiled = compile(pattern, case_insensitive).map(Arc::new);
+            let compiled = compile(pattern, options).map(Arc::new);
             if recent.len() >= RECENT_PATTERNS {
                 drop(recent.remove(0));
             }
-            recent.push((case_insensitive, (Arc::from(pattern), compiled.clone())));
+            recent.push((Arc::from(pattern), options, compiled.clone()));
             compiled
         })
     }
@@ -120,23 +253,86 @@ pub(crate) fn apply(case_insensitive: bool, cache: &RegexCache, args: &[Value]) 
     let [s, p] = args else {
         return Err(EvalError::Other("regular expression match takes two arguments".into()));
     };
-    let re = cache.get(text_arg(p)?, case_insensitive)?;
-    Ok(Value::Bool(re.is_match(text_arg(s)?)))
+    let options = Options { case_insensitive, ..Options::default() };
+    let re = cache.get(text_arg(p)?, options)?;
+    Ok(Value::Bool(re.re.is_match(text_arg(s)?)))
 }
 
-fn invalid(what: &str) -> EvalError {
+pub(crate) fn invalid(what: &str) -> EvalError {
     EvalError::Other(format!("invalid regular expression: {what}"))
 }
 
-/// Compiles a PostgreSQL ARE pattern.
-pub(crate) fn compile(pattern: &str, case_insensitive: bool) -> Result<Regex, EvalError> {
-    let translated = translate(pattern)?;
-    RegexBuilder::new(&translated)
-        .case_insensitive(case_insensitive)
-        .dot_matches_new_line(true)
+/// Compiles a PostgreSQL pattern read with `options` (and its own
+/// embedded options).
+pub(crate) fn compile(pattern: &str, options: Options) -> Result<Pattern, EvalError> {
+    let mut o = options;
+    let body = prefixes(pattern, &mut o)?;
+    let t = match o.syntax {
+        Syntax::Advanced => translate(body, o)?,
+        Syntax::Quote => Translated { text: regex::escape(body), alternation: false, non_greedy: false },
+        Syntax::Basic => {
+            return Err(EvalError::Other("basic regular expressions (option \"b\") are not supported".into()))
+        }
+        Syntax::Extended => {
+            return Err(EvalError::Other("extended regular expressions (option \"e\") are not supported".into()))
+        }
+    };
+    let re = RegexBuilder::new(&t.text)
+        .case_insensitive(o.case_insensitive)
+        .dot_matches_new_line(!o.newline_stop)
+        .multi_line(o.newline_anchor)
         .size_limit(1 << 24)
         .build()
-        .map_err(|e| invalid(&postgres_wording(&e.to_string())))
+        .map_err(|e| invalid(&postgres_wording(&e.to_string())))?;
+    Ok(Pattern {
+        re,
+        translated: t.text,
+        options: o,
+        alternation: t.alternation,
+        non_greedy: t.non_greedy,
+        longest: OnceLock::new(),
+    })
+}
+
+/// PostgreSQL's pattern prefixes: the directors `***=` (the rest is a
+/// literal string) and `***:` (the rest is an ARE), then embedded options
+/// `(?letters)`, which update `o`. Returns the rest of the pattern.
+fn prefixes<'p>(pattern: &'p str, o: &mut Options) -> Result<&'p str, EvalError> {
+    if o.syntax != Syntax::Advanced {
+        return Ok(pattern);
+    }
+    let mut rest = pattern;
+    if let Some(r) = rest.strip_prefix("***=") {
+        o.syntax = Syntax::Quote;
+        return Ok(r);
+    }
+    if let Some(r) = rest.strip_prefix("***:") {
+        rest = r;
+    }
+    if let Some(r) = rest.strip_prefix("(?") {
+        if r.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            let letters = r.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(r.len());
+            for c in r[..letters].chars() {
+                if !set_option(o, c) || c == 'g' {
+                    return Err(invalid("invalid embedded option"));
+                }
+            }
+            let Some(after) = r[letters..].strip_prefix(')') else { return Err(invalid("invalid embedded option")) };
+            if o.syntax == Syntax::Quote {
+                o.expanded = false;
+                (o.newline_stop, o.newline_anchor) = (false, false);
+            }
+            rest = after;
+        }
+    }
+    Ok(rest)
+}
+
+/// A pattern in the `regex` crate's syntax and what translation saw.
+struct Translated {
+    text: String,
+    alternation: bool,
+    non_greedy: bool,
 }
 
 /// PostgreSQL's message for the crate's compile errors where there is an
@@ -162,9 +358,10 @@ fn postgres_wording(err: &str) -> String {
 }
 
 /// Rewrites ARE syntax into the `regex` crate's (see the module doc).
-fn translate(p: &str) -> Result<String, EvalError> {
+fn translate(p: &str, o: Options) -> Result<Translated, EvalError> {
     let chars: Vec<char> = p.chars().collect();
     let mut out = String::with_capacity(p.len() + 8);
+    let (mut alternation, mut non_greedy) = (false, false);
     let mut i = 0;
     let mut in_class = false;
     // Position just after a class's `[` or `[^`, where `]` is literal.
@@ -173,13 +370,25 @@ fn translate(p: &str) -> Result<String, EvalError> {
     let mut quantified = 0u8;
     while i < chars.len() {
         let c = chars[i];
+        if !in_class && o.expanded && (c.is_whitespace() || c == '#') {
+            i += 1;
+            if c == '#' {
+                while i < chars.len() && chars[i - 1] != '\n' {
+                    i += 1;
+                }
+            }
+            continue;
+        }
         if !in_class {
             let is_quantifier =
                 matches!(c, '*' | '+' | '?') || (c == '{' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()));
             if is_quantifier {
                 match (quantified, c) {
                     (0, _) => quantified = 1,
-                    (1, '?') => quantified = 2,
+                    (1, '?') => {
+                        quantified = 2;
+                        non_greedy = true;
+                    }
                     _ => return Err(invalid("quantifier operand invalid")),
                 }
             } else {
@@ -214,6 +423,7 @@ fn translate(p: &str) -> Result<String, EvalError> {
                 'A' => out.push_str("\\A"),
                 'Z' => out.push_str("\\z"),
                 '1'..='9' => return Err(invalid("back references are not supported")),
+                _ if e.is_whitespace() || e == '#' => out.push_str(&format!("\\x{{{:X}}}", e as u32)),
                 _ => {
                     out.push('\\');
                     out.push(e);
@@ -224,6 +434,11 @@ fn translate(p: &str) -> Result<String, EvalError> {
         if in_class {
             match c {
                 ']' if i > class_start => in_class = false,
+                ']' => {
+                    out.push_str("\\]");
+                    i += 1;
+                    continue;
+                }
                 '[' if matches!(chars.get(i + 1), Some(':' | '.' | '=')) => {
                     // A named class, collating element or equivalence class:
                     // copied through its closing `:]`.
@@ -264,6 +479,9 @@ fn translate(p: &str) -> Result<String, EvalError> {
                 i += 1;
                 if chars.get(i) == Some(&'^') {
                     out.push('^');
+                    if o.newline_stop {
+                        out.push_str("\\n");
+                    }
                     i += 1;
                 }
                 class_start = i;
@@ -275,6 +493,11 @@ fn translate(p: &str) -> Result<String, EvalError> {
             {
                 return Err(invalid("lookahead and lookbehind constraints are not supported"));
             }
+            // Embedded options lead the pattern only.
+            '(' if chars.get(i + 1) == Some(&'?') && chars.get(i + 2) != Some(&':') => {
+                return Err(invalid("quantifier operand invalid"));
+            }
+            '|' => alternation = true,
             '{' => {
                 let close = chars[i..].iter().position(|&x| x == '}').map(|k| i + k);
                 if let Some(close) = close {
@@ -307,7 +530,7 @@ fn translate(p: &str) -> Result<String, EvalError> {
     if in_class {
         return Err(invalid("brackets [] not balanced"));
     }
-    Ok(out)
+    Ok(Translated { text: out, alternation, non_greedy })
 }
 
 #[cfg(test)]
@@ -315,7 +538,7 @@ mod tests {
     use super::*;
 
     fn m(s: &str, p: &str) -> Result<bool, EvalError> {
-        Ok(compile(p, false)?.is_match(s))
+        Ok(compile(p, Options::default())?.re.is_match(s))
     }
 
     #[test]
@@ -337,7 +560,7 @@ mod tests {
 
     #[test]
     fn compile_errors_use_postgres_wording() {
-        let err = |p: &str| compile(p, false).err().map(|e| e.to_string());
+        let err = |p: &str| compile(p, Options::default()).err().map(|e| e.to_string());
         assert_eq!(err("("), Some("invalid regular expression: parentheses () not balanced".into()));
         assert_eq!(err("[a"), Some("invalid regular expression: brackets [] not balanced".into()));
         assert_eq!(err("a**"), Some("invalid regular expression: quantifier operand invalid".into()));
@@ -351,8 +574,8 @@ mod tests {
     #[test]
     fn cache_reuses_and_replaces() {
         let cache = RegexCache::default();
-        let a = cache.get("a+", false).map(|r| Arc::as_ptr(&r));
-        let b = cache.get("a+", false).map(|r| Arc::as_ptr(&r));
+        let a = cache.get("a+", Options::default()).map(|r| Arc::as_ptr(&r));
+        let b = cache.get("a+", Options::default()).map(|r| Arc::as_ptr(&r));
         assert_eq!(a, b);
         assert_eq!(apply(false, &cache, &[Value::text("xyz"), Value::text("y")]), Ok(Value::Bool(true)));
         let ci = RegexCache::default();

@@ -108,6 +108,11 @@ pub(crate) fn apply(f: &ScalarFunc, args: &[Value]) -> Result<Value, EvalError> 
             };
             text(digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
         }
+        F::Overlay => {
+            let (src, with) = (s(0)?, s(1)?);
+            let len = if args.len() > 3 { n(3)? } else { with.chars().count() as i64 };
+            text(overlay(src, with, n(2)?, len)?)
+        }
         _ => return Err(EvalError::Other(format!("{} is not a string function", f.name()))),
     })
 }
@@ -148,6 +153,19 @@ fn substring(s: &str, start: i64, len: Option<i64>) -> Result<&str, EvalError> {
     let count = end - first;
     let to = if count >= rest.len() as i64 { rest.len() } else { char_offset(rest, count as usize) };
     Ok(&rest[..to])
+}
+
+/// PostgreSQL's `text_overlay`: the characters before `start`, `with`,
+/// then the characters from `start + len` on.
+fn overlay(s: &str, with: &str, start: i64, len: i64) -> Result<String, EvalError> {
+    if start <= 0 {
+        return Err(EvalError::Other("negative substring length not allowed".into()));
+    }
+    let resume = i32::try_from(start + len).map_err(|_| EvalError::OutOfRange("integer".into()))?;
+    let mut out = substring(s, 1, Some(start - 1))?.to_string();
+    out.push_str(with);
+    out.push_str(substring(s, resume as i64, None)?);
+    Ok(out)
 }
 
 /// 1-based character position of `needle` in `s`, 0 if absent.

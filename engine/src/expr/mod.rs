@@ -12,6 +12,7 @@ mod func;
 mod func_datetime;
 mod func_numeric;
 mod func_regex;
+mod func_regexp;
 mod func_string;
 mod to_char;
 mod to_char_num;
@@ -20,6 +21,7 @@ pub use call::ScalarFunc;
 pub use error::EvalError;
 pub use func::{BinaryFunc, UnaryFunc, VariadicFunc};
 pub use func_regex::RegexCache;
+pub use func_regexp::RegexpFunc;
 
 use serde::{Deserialize, Serialize};
 

@@ -232,12 +232,12 @@ enum Node {
     Text(String),
 }
 
-/// The keyword the template continues with at `s` (PostgreSQL's
+/// The keyword of `table` the template continues with at `s` (PostgreSQL's
 /// `index_seq_search`: only keywords with `s`'s first character, in table
-/// order).
-fn find_key(s: &str) -> Option<(&'static str, Key)> {
+/// order). Number templates use it too.
+pub(super) fn find_key<K: Copy>(table: &[(&'static str, K)], s: &str) -> Option<(&'static str, K)> {
     let first = s.as_bytes().first()?;
-    KEYWORDS.iter().filter(|(k, _)| k.as_bytes()[0] == *first).find(|(k, _)| s.starts_with(k)).copied()
+    table.iter().filter(|(k, _)| k.as_bytes()[0] == *first).find(|(k, _)| s.starts_with(k)).copied()
 }
 
 /// Parses a date/time template (PostgreSQL's `parse_format` for `DCH`).
@@ -257,7 +257,7 @@ fn parse(fmt: &str) -> Vec<Node> {
                 break;
             }
         }
-        if let Some((text, key)) = find_key(rest) {
+        if let Some((text, key)) = find_key(KEYWORDS, rest) {
             rest = &rest[text.len()..];
             let mut th = None;
             for (p, upper) in [("TH", Some(true)), ("th", Some(false)), ("SP", None)] {
@@ -381,21 +381,13 @@ fn interval_to_char(i: &Interval, fmt: &str) -> Result<Value, EvalError> {
     Ok(Value::text(&render(&parse(fmt), &fields)?))
 }
 
-/// PostgreSQL's `str_numth`: `1st`, `2nd`, `3rd`, `11th`, ...
-fn add_th(s: &mut String, upper: bool) -> Result<(), EvalError> {
-    let bytes = s.as_bytes();
-    let Some(&last) = bytes.last().filter(|b| b.is_ascii_digit()) else {
-        return Err(EvalError::Other(format!("\"{s}\" is not a number")));
-    };
-    let teen = bytes.len() > 1 && bytes[bytes.len() - 2] == b'1';
-    let suffix = match (teen, last) {
-        (false, b'1') => "st",
-        (false, b'2') => "nd",
-        (false, b'3') => "rd",
-        _ => "th",
-    };
-    s.push_str(&if upper { suffix.to_ascii_uppercase() } else { suffix.to_string() });
-    Ok(())
+/// `second` if `flag` (PM, BC), else `first`.
+fn either(flag: bool, first: &'static str, second: &'static str) -> &'static str {
+    if flag {
+        second
+    } else {
+        first
+    }
 }
 
 /// `%0*d`: zero-padded to `width` (the sign counts), no padding with FM.
@@ -459,34 +451,10 @@ fn render(nodes: &[Node], f: &Fields) -> Result<String, EvalError> {
                 date()?;
                 let bc = f.year <= 0;
                 let text = match key {
-                    Key::ADUpperDots | Key::BCUpperDots => {
-                        if bc {
-                            "B.C."
-                        } else {
-                            "A.D."
-                        }
-                    }
-                    Key::ADLowerDots | Key::BCLowerDots => {
-                        if bc {
-                            "b.c."
-                        } else {
-                            "a.d."
-                        }
-                    }
-                    Key::AD | Key::BC => {
-                        if bc {
-                            "BC"
-                        } else {
-                            "AD"
-                        }
-                    }
-                    _ => {
-                        if bc {
-                            "bc"
-                        } else {
-                            "ad"
-                        }
-                    }
+                    Key::ADUpperDots | Key::BCUpperDots => either(bc, "A.D.", "B.C."),
+                    Key::ADLowerDots | Key::BCLowerDots => either(bc, "a.d.", "b.c."),
+                    Key::AD | Key::BC => either(bc, "AD", "BC"),
+                    _ => either(bc, "ad", "bc"),
                 };
                 text.to_string()
             }
@@ -500,34 +468,10 @@ fn render(nodes: &[Node], f: &Fields) -> Result<String, EvalError> {
             | Key::PMLower => {
                 let pm = f.hour % 24 >= 12;
                 let text = match key {
-                    Key::AMUpperDots | Key::PMUpperDots => {
-                        if pm {
-                            "P.M."
-                        } else {
-                            "A.M."
-                        }
-                    }
-                    Key::AMLowerDots | Key::PMLowerDots => {
-                        if pm {
-                            "p.m."
-                        } else {
-                            "a.m."
-                        }
-                    }
-                    Key::AM | Key::PM => {
-                        if pm {
-                            "PM"
-                        } else {
-                            "AM"
-                        }
-                    }
-                    _ => {
-                        if pm {
-                            "pm"
-                        } else {
-                            "am"
-                        }
-                    }
+                    Key::AMUpperDots | Key::PMUpperDots => either(pm, "A.M.", "P.M."),
+                    Key::AMLowerDots | Key::PMLowerDots => either(pm, "a.m.", "p.m."),
+                    Key::AM | Key::PM => either(pm, "AM", "PM"),
+                    _ => either(pm, "am", "pm"),
                 };
                 text.to_string()
             }
@@ -732,7 +676,9 @@ fn render(nodes: &[Node], f: &Fields) -> Result<String, EvalError> {
                     | Key::RMLower
             );
             if numeric && !s.is_empty() {
-                add_th(&mut s, upper)?;
+                // PostgreSQL's `str_numth`: `1st`, `2nd`, `3rd`, `11th`, ...
+                let suffix = to_char_num::ordinal(&s, upper)?;
+                s.push_str(&suffix);
             }
         }
         out.push_str(&s);

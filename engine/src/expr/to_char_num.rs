@@ -238,12 +238,10 @@ fn parse(fmt: &str) -> Result<(Vec<Node>, Desc), EvalError> {
     let mut desc = Desc::new();
     let mut rest = fmt;
     while !rest.is_empty() {
-        let first = rest.as_bytes()[0];
-        let key = KEYWORDS.iter().filter(|(k, _)| k.as_bytes()[0] == first).find(|(k, _)| rest.starts_with(k));
-        if let Some((text, k)) = key {
+        if let Some((text, k)) = super::to_char::find_key(KEYWORDS, rest) {
             rest = &rest[text.len()..];
-            desc.prepare(*k)?;
-            nodes.push(Node::Key(*k));
+            desc.prepare(k)?;
+            nodes.push(Node::Key(k));
             continue;
         }
         let mut chars = rest.chars();
@@ -564,8 +562,8 @@ fn last_relevant_decnum(num: &[u8]) -> Option<usize> {
 }
 
 /// `st`/`nd`/`rd`/`th` for the number's last digit (PostgreSQL's
-/// `get_th`).
-fn ordinal(num: &str, upper: bool) -> Result<String, EvalError> {
+/// `get_th`; date/time templates use it too).
+pub(super) fn ordinal(num: &str, upper: bool) -> Result<String, EvalError> {
     let b = num.as_bytes();
     let Some(&last) = b.last().filter(|c| c.is_ascii_digit()) else {
         return Err(EvalError::Other(format!("\"{num}\" is not a number")));

@@ -81,7 +81,7 @@ pub(crate) fn eager_aggregate(plan: Plan, keys: &SourceKeys) -> Plan {
 }
 
 /// Rebuilds `plan` with `f` applied to each direct input.
-fn map_children(plan: Plan, f: &mut impl FnMut(Plan) -> Plan) -> Plan {
+pub(crate) fn map_children(plan: Plan, f: &mut impl FnMut(Plan) -> Plan) -> Plan {
     let mut bx = |b: Box<Plan>| Box::new(f(*b));
     match plan {
         p @ (Plan::Get(_) | Plan::Constant(_)) => p,

@@ -13,8 +13,13 @@ use crate::value::{DataType, Value};
 /// (which truncate or pad, never fail) and `LIKE` with a literal pattern
 /// that does not end in its escape character cannot fail when their
 /// arguments cannot. Arithmetic (overflow, division by zero), negation and
-/// other casts can.
-pub(crate) fn can_error(e: &Expr) -> bool {
+/// other casts can. Named functions answer for themselves
+/// ([`ScalarFunc::can_error`](crate::expr::ScalarFunc::can_error)).
+///
+/// The optimiser never moves an expression this may be true of to rows it
+/// would not have been evaluated on; the front end's decorrelation asks
+/// the same question.
+pub fn can_error(e: &Expr) -> bool {
     match e {
         Expr::Column(_) | Expr::Literal(_) => false,
         Expr::Unary { func, arg } => {

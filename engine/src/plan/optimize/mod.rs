@@ -36,15 +36,19 @@
 //! rows they did before (through `Map`, `Union`, `Negate`).
 
 mod eager;
+mod estimate;
 mod expr;
 mod fuse;
+mod implied;
 mod joins;
 mod project;
 mod pushdown;
+mod semijoin;
+mod share;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use expr::can_error;
+pub use expr::can_error;
 pub use eager::SourceKeys;
 
 use crate::plan::Plan;
@@ -63,14 +67,15 @@ pub fn optimize(plan: Plan) -> Plan {
 /// caller guarantees that no two rows of an object agree on one of its
 /// keys and that key columns hold no NULLs.
 pub fn optimize_with_keys(plan: Plan, keys: &SourceKeys) -> Plan {
-    let mut plan = fuse::fuse(fuse::fold_constants(plan));
+    let mut plan = implied::add_implied(fuse::fuse(fuse::fold_constants(plan)));
     for _ in 0..MAX_ROUNDS {
-        let next = fuse::fuse(pushdown::pushdown(joins::order_joins(pushdown::pushdown(plan.clone()))));
+        let next = fuse::fuse(pushdown::pushdown(joins::order_joins(pushdown::pushdown(plan.clone()), keys)));
         if next == plan {
             break;
         }
         plan = next;
     }
     let plan = fuse::fuse(eager::eager_aggregate(plan, keys));
+    let plan = fuse::fuse(share::lift_shared_filters(semijoin::reduce_semijoins(plan, keys), keys));
     fuse::fuse(project::project(plan))
 }

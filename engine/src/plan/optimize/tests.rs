@@ -132,12 +132,12 @@ fn inner_joins_reorder_so_each_input_connects() {
 
 #[test]
 fn join_order_kept_when_connected_and_right_deep_trees_flattened() {
-    // a JOIN (b JOIN c ON b.0 = c.0) ON a.1 = b.1, with a filter on c.
+    // a JOIN (b JOIN c ON b.0 = c.0) ON a.1 = b.1, with a filter on a.
     let bc = join(JoinKind::Inner, get("b", 2), get("c", 2), vec![(c(0), c(0))], vec![]);
-    let plan = filter(join(JoinKind::Inner, get("a", 2), bc, vec![(c(1), c(1))], vec![]), vec![gt(c(5), int(3))]);
+    let plan = filter(join(JoinKind::Inner, get("a", 2), bc, vec![(c(1), c(1))], vec![]), vec![gt(c(0), int(3))]);
     check(
         plan,
-        "Join inner equi=[#2 = #0]\n  Join inner equi=[#1 = #1]\n    Get a\n    Get b\n  Filter (#1 > 3)\n    Get c",
+        "Join inner equi=[#2 = #0]\n  Join inner equi=[#1 = #1]\n    Filter (#0 > 3)\n      Get a\n    Get b\n  Get c",
     );
 }
 
@@ -339,7 +339,8 @@ fn an_or_of_alternatives_sharing_an_equality_keys_the_join() {
     let plan = filter(join(JoinKind::Inner, get("a", 3), get("b", 3), vec![], vec![]), vec![alternatives]);
     check(
         plan,
-        "Join inner equi=[#0 = #0] residual=[(((#1 > 1) AND (#4 < 5)) OR ((#1 > 2) AND (#5 = 3)))]\n  Get a\n  Filter (#2 = 9)\n    Get b",
+        "Join inner equi=[#0 = #0] residual=[(((#1 > 1) AND (#4 < 5)) OR ((#1 > 2) AND (#5 = 3)))]\n  \
+         Filter ((#1 > 1) OR (#1 > 2))\n    Get a\n  Filter (#2 = 9)\n    Get b",
     );
     // The same condition as a join's ON residual.
     let alternatives = or(vec![

@@ -35,7 +35,8 @@ const POOL: [&str; 13] = [
     "-170141183460469231731687303715884105.727",
 ];
 
-fn agg(func: AggregateFunc, input_type: DataType) -> Aggregate {
+/// `func` over column 0 of type `input_type`.
+pub(super) fn agg(func: AggregateFunc, input_type: DataType) -> Aggregate {
     Aggregate { func, expr: Expr::Column(0), input_type, distinct: false }
 }
 
@@ -59,7 +60,7 @@ fn finish(acc: &Accum, input_type: DataType) -> Vec<Result<Value, EvalError>> {
 
 /// Sums `parts` as a random tree: `splits` chooses, level by level, where
 /// each run is cut into two independently summed halves.
-fn tree_sum(parts: &[Accum], splits: &[usize]) -> Accum {
+pub(super) fn tree_sum(parts: &[Accum], splits: &[usize]) -> Accum {
     match parts.len() {
         0 => Accum::zero(),
         1 => parts[0].clone(),
@@ -281,7 +282,8 @@ fn common_states_stay_small() {
 }
 
 /// A state times a multiplicity.
-trait MultiplyState {
+pub(super) trait MultiplyState {
+    /// `self` with every count multiplied by `by`.
     fn multiply_state(self, by: i64) -> AccState;
 }
 

@@ -7,15 +7,16 @@ use proptest::prelude::*;
 
 use super::acc_state::{AccKind, AccState};
 use super::accum::Accum;
-use crate::expr::{EvalError, Expr};
-use crate::plan::{Aggregate, AggregateFunc};
+use super::tests::{agg, tree_sum, MultiplyState};
+use crate::expr::EvalError;
+use crate::plan::AggregateFunc;
 use crate::value::{DataType, Numeric, Value, F64};
 
 const VARIANCES: [AggregateFunc; 4] =
     [AggregateFunc::VarSamp, AggregateFunc::VarPop, AggregateFunc::StddevSamp, AggregateFunc::StddevPop];
 
 fn kind(func: AggregateFunc, input_type: DataType) -> AccKind {
-    AccKind::of(&Aggregate { func, expr: Expr::Column(0), input_type, distinct: false }).unwrap()
+    AccKind::of(&agg(func, input_type)).unwrap()
 }
 
 /// The state of `values` (each once) for `kind`.
@@ -134,40 +135,7 @@ fn bool_states_count_true_and_false() {
     assert_eq!(t.finish(AggregateFunc::BoolAnd, DataType::Bool, 2), Ok(Value::Bool(true)));
     let nulls = state_of(k, &[Value::Null, Value::Null]);
     assert_eq!(nulls.finish(AggregateFunc::BoolOr, DataType::Bool, 2), Ok(Value::Null));
-    assert!(AccKind::of(&Aggregate {
-        func: AggregateFunc::BoolAnd,
-        expr: Expr::Column(0),
-        input_type: DataType::Int4,
-        distinct: false
-    })
-    .is_err());
-}
-
-/// A state times a multiplicity.
-trait MultiplyState {
-    fn multiply_state(self, by: i64) -> AccState;
-}
-
-impl MultiplyState for AccState {
-    fn multiply_state(mut self, by: i64) -> AccState {
-        self.scale(by);
-        self
-    }
-}
-
-/// Sums `parts` as a random tree (`splits` chooses the cuts).
-fn tree_sum(parts: &[Accum], splits: &[usize]) -> Accum {
-    match parts.len() {
-        0 => Accum::zero(),
-        1 => parts[0].clone(),
-        len => {
-            let cut = 1 + splits.first().copied().unwrap_or(0) % (len - 1);
-            let rest = splits.get(1..).unwrap_or(&[]);
-            let mut left = tree_sum(&parts[..cut], rest);
-            left.plus_equals(&tree_sum(&parts[cut..], rest));
-            left
-        }
-    }
+    assert!(AccKind::of(&agg(AggregateFunc::BoolAnd, DataType::Int4)).is_err());
 }
 
 /// Numeric values with several scales, specials and large mantissas.
