@@ -328,7 +328,11 @@ fn run_inner(args: &TpchArgs) -> Result<TpchReport, BenchError> {
             freshet_load_s,
             pg_load_s,
             freshet_baseline_ms,
-            tables_measure: if args.tables_before { "before" } else { "interleaved" },
+            tables_measure: if args.tables_before {
+                "before"
+            } else {
+                "interleaved"
+            },
         },
         queries,
         correct,
@@ -468,7 +472,18 @@ pub fn render(r: &TpchReport) -> String {
     ));
     out.push_str(&format!(
         "{:<5} {:>6} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}\n",
-        "", "", "(s)", "create", "(ms)", "(ms)", "(ms)", "(ms)", "(ms)", "/freshet", "/view", "/freshet"
+        "",
+        "",
+        "(s)",
+        "create",
+        "(ms)",
+        "(ms)",
+        "(ms)",
+        "(ms)",
+        "(ms)",
+        "/freshet",
+        "/view",
+        "/freshet"
     ));
     for q in &r.queries {
         let name = format!("q{:02}", q.number);

@@ -203,11 +203,8 @@ impl Graph {
                     .map(|i| self.base[i])
                     .fold(self.base[next], f64::max);
                 size * x / dom
-            } else if let Some(base) = joined
-                .iter()
-                .filter(|&&m| self.unique_on(m, &conn))
-                .map(|&m| self.base[m])
-                .max_by(f64::total_cmp)
+            } else if let Some(base) =
+                joined.iter().filter(|&&m| self.unique_on(m, &conn)).map(|&m| self.base[m]).max_by(f64::total_cmp)
             {
                 // `next` looks up an input already joined.
                 size * x / base
@@ -256,7 +253,10 @@ impl Graph {
     fn connected(&self, joined: &BTreeSet<usize>, next: usize) -> bool {
         !self.connecting(joined, next).is_empty()
             || self.conjuncts.iter().zip(&self.needs).any(|(c, needs)| {
-                is_equality(c) && needs.contains(&next) && needs.len() > 1 && needs.iter().all(|i| *i == next || joined.contains(i))
+                is_equality(c)
+                    && needs.contains(&next)
+                    && needs.len() > 1
+                    && needs.iter().all(|i| *i == next || joined.contains(i))
             })
     }
 }

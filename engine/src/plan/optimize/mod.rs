@@ -1,11 +1,15 @@
 //! Plan rewrites: predicate push-down, inner-join ordering, equi-key
-//! extraction, filter and map fusion, constant folding.
+//! extraction, filter and map fusion, constant folding, eager
+//! aggregation, semi-join reduction.
 //!
 //! Every rewrite preserves the plan's result exactly, NULLs included, and
 //! never makes an expression run on a row it did not run on before unless
 //! its evaluation cannot fail: an optimised plan may fail on fewer inputs
 //! than the original (an expression no longer evaluated on rows a filter
 //! now removes first, as PostgreSQL's own planner does), never on more.
+//!
+//! First, once: the single-column conjuncts implied by an `OR` over
+//! several join inputs are added (see [`implied`]).
 //!
 //! The passes, repeated until the plan stops changing:
 //!
@@ -26,11 +30,15 @@
 //!    the two sides become equi-key pairs, also when they are common to
 //!    every alternative of an `OR` (`(a = b AND x) OR (a = b AND y)` is
 //!    split into `a = b` and `x OR y`);
-//! 3. inner-join ordering (see [`joins`]).
+//! 3. inner-join ordering by estimated intermediate sizes, over equivalence
+//!    classes of joined columns (see [`joins`], [`estimate`]).
 //!
-//! Then, once: projection push-down (see [`project`]): join inputs and
-//! outputs keep only the columns read above them, and maps drop the
-//! expressions nobody reads.
+//! Then, once each: eager aggregation (see [`eager`]); semi-join reduction
+//! of a join's right input to the left input's key values (see
+//! [`semijoin`]); filters of tables read twice by one key lifted onto the
+//! join so the reads share one arrangement (see [`share`]); projection
+//! push-down (see [`project`]): join inputs and outputs keep only the
+//! columns read above them, and maps drop the expressions nobody reads.
 //!
 //! Conjuncts that can fail move only where they evaluate on exactly the
 //! rows they did before (through `Map`, `Union`, `Negate`).
@@ -45,6 +53,8 @@ mod project;
 mod pushdown;
 mod semijoin;
 mod share;
+#[cfg(test)]
+mod rewrite_tests;
 #[cfg(test)]
 mod tests;
 

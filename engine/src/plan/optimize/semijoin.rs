@@ -47,7 +47,8 @@
 //! values of an inner join are among those of the input holding them). At
 //! a table the restriction uses an arrangement of that table by (some of)
 //! the key columns that the plan already joins on, so it costs no new
-//! arrangement; without one it is placed above the table's filters.
+//! arrangement; without one the table is left as it is (arranging it, or
+//! its filtered rows, anew would cost what the operator above spends).
 //!
 //! Cost: the set (the left input once more, projected and made distinct)
 //! and one join; what it saves is the right input's work for every key
@@ -202,10 +203,11 @@ fn push(
             Box::new(push($p, $cols, set, $heavy, uses, placed))
         };
     }
-    // A table is restricted through an arrangement the plan already has,
-    // or else after its filters (arranging only the rows they keep).
+    // A table is restricted only through an arrangement the plan already
+    // has: arranging it (or its filtered rows) anew for the restriction
+    // costs what the operator above it would have spent.
     if estimate::base_table(&plan) && !plan_arranges(&plan, cols, uses) {
-        return place(plan, cols, set, heavy, uses, placed);
+        return plan;
     }
     match plan {
         Plan::Filter(f) if !f.predicates.iter().any(can_error) => {
@@ -218,9 +220,7 @@ fn push(
             }
         }
         Plan::Distinct(d) => Plan::Distinct(Distinct { input: down!(*d.input, cols, true) }),
-        Plan::Reduce(r)
-            if !r.group_key.iter().any(can_error) && !r.aggregates.iter().any(|a| can_error(&a.expr)) =>
-        {
+        Plan::Reduce(r) if !r.group_key.iter().any(can_error) && !r.aggregates.iter().any(|a| can_error(&a.expr)) => {
             let inner = cols.iter().map(|&c| r.group_key.get(c).and_then(plain)).collect::<Option<Vec<usize>>>();
             match inner {
                 Some(inner) => Plan::Reduce(Reduce {
@@ -231,9 +231,13 @@ fn push(
                 None => place(Plan::Reduce(r), cols, set, heavy, uses, placed),
             }
         }
-        Plan::Union(u) => Plan::Union(Union { inputs: u.inputs.into_iter().map(|i| push(i, cols, set, true, uses, placed)).collect() }),
+        Plan::Union(u) => Plan::Union(Union {
+            inputs: u.inputs.into_iter().map(|i| push(i, cols, set, true, uses, placed)).collect(),
+        }),
         Plan::Negate(n) => Plan::Negate(Negate { input: down!(*n.input, cols, heavy) }),
         Plan::Threshold(t) => Plan::Threshold(Threshold { input: down!(*t.input, cols, true) }),
+        // Already restricted on these columns (a plan optimised twice).
+        Plan::Join(j) if is_restriction(&j, cols) => Plan::Join(j),
         Plan::Join(j)
             if matches!(j.kind, JoinKind::Inner | JoinKind::LeftOuter)
                 && !j.equi.iter().any(|(l, r)| can_error(l) || can_error(r))
@@ -265,6 +269,22 @@ fn plan_arranges(plan: &Plan, cols: &[usize], uses: &BTreeSet<(ObjectId, Vec<usi
         },
         _ => false,
     }
+}
+
+/// True if `j` is a restriction this rewrite placed, on some of `cols`.
+fn is_restriction(j: &Join, cols: &[usize]) -> bool {
+    let set_shaped = match &*j.right {
+        Plan::Distinct(d) => match &*d.input {
+            Plan::Map(m) => m.exprs.iter().all(|e| matches!(e, Expr::Unary { func: UnaryFunc::KeyNormalize, .. })),
+            _ => false,
+        },
+        _ => false,
+    };
+    j.kind == JoinKind::Inner
+        && j.residual.is_empty()
+        && set_shaped
+        && !j.equi.is_empty()
+        && j.equi.iter().all(|(l, _)| matches!(l, Expr::Column(c) if cols.contains(c)))
 }
 
 /// The column an expression reads as a value or a normalised key.
@@ -330,10 +350,12 @@ fn place(
 fn arrangement_uses(plan: &Plan) -> BTreeSet<(ObjectId, Vec<usize>)> {
     fn side(plan: &Plan, keys: &[&Expr], out: &mut BTreeSet<(ObjectId, Vec<usize>)>) {
         let (base, columns): (&Plan, Option<Vec<usize>>) = match plan {
-            Plan::Map(m) => match m.exprs.iter().map(|e| if let Expr::Column(c) = e { Some(*c) } else { None }).collect() {
-                Some(columns) => (&m.input, Some(columns)),
-                None => return,
-            },
+            Plan::Map(m) => {
+                match m.exprs.iter().map(|e| if let Expr::Column(c) = e { Some(*c) } else { None }).collect() {
+                    Some(columns) => (&m.input, Some(columns)),
+                    None => return,
+                }
+            }
             p => (p, None),
         };
         let Plan::Get(g) = base else { return };

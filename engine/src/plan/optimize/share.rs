@@ -156,13 +156,8 @@ fn lift(plan: Plan, counts: &BTreeMap<(ObjectId, Vec<usize>), usize>, keys: &Sou
             r
         })
         .collect();
-    let joined = Plan::Join(Join {
-        kind: j.kind,
-        left: Box::new(new_left),
-        right: Box::new(new_right),
-        equi: j.equi,
-        residual,
-    });
+    let joined =
+        Plan::Join(Join { kind: j.kind, left: Box::new(new_left), right: Box::new(new_right), equi: j.equi, residual });
     let filtered = Plan::Filter(Filter { input: Box::new(joined), predicates });
     let exprs = (0..la).chain((0..ra).map(|c| right_start + c)).map(Expr::Column).collect();
     Plan::Map(Map { input: Box::new(filtered), exprs })
