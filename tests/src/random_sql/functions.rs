@@ -66,7 +66,14 @@ fn greatest_least(a: BoxedStrategy<SqlExpr>, b: BoxedStrategy<SqlExpr>, ty: ColT
 /// (the generated tables' dates lie within a few days).
 fn dates(p: &Level) -> BoxedStrategy<SqlExpr> {
     let edges = prop::sample::select(vec![
-        "2024-02-29", "2023-12-31", "2024-03-31", "2023-01-01", "2024-12-31", "2000-02-29", "1999-12-31", "2023-02-28",
+        "2024-02-29",
+        "2023-12-31",
+        "2024-03-31",
+        "2023-01-01",
+        "2024-12-31",
+        "2000-02-29",
+        "1999-12-31",
+        "2023-02-28",
     ])
     .prop_map(|d| SqlExpr::new(format!("DATE '{d}'"), ColType::Date, Some(0), false));
     prop_oneof![4 => p[&ColType::Date].clone(), 1 => edges].boxed()

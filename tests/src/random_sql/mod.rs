@@ -3,9 +3,10 @@
 //! of [`crate::queries`], and queries from a grammar that adds to its
 //! expressions and joins
 //!
-//! * subqueries ([`subqueries`]): scalar (select list, WHERE, HAVING),
-//!   `[NOT] EXISTS`, `[NOT] IN`, `op ANY/ALL`, uncorrelated or correlated
-//!   by equalities and other comparisons, nested one level;
+//! * subqueries ([`subqueries`]): scalar (select list, WHERE, HAVING,
+//!   a top-k's ORDER BY), `[NOT] EXISTS`, `[NOT] IN`, `op ANY/ALL` (some
+//!   with `LIMIT`/`OFFSET`), uncorrelated or correlated by equalities (also
+//!   with expressions) and other comparisons, nested one level;
 //! * derived tables with column alias lists and non-recursive `WITH`
 //!   queries, referenced once or twice ([`sources`]);
 //! * top-k (`ORDER BY … LIMIT/OFFSET`) and `DISTINCT ON` with total orders,

@@ -103,7 +103,11 @@ impl Subqueries {
                 .prop_flat_map(move |i| {
                     operands.pick(i.ty).prop_map(move |o| {
                         let cond = format!("{} = {}", i.sql, o.sql);
-                        if o.reads { vec![mark(Feature::CorrelatedExpr, cond)] } else { Vec::new() }
+                        if o.reads {
+                            vec![mark(Feature::CorrelatedExpr, cond)]
+                        } else {
+                            Vec::new()
+                        }
                     })
                 })
                 .boxed()
