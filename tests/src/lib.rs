@@ -3,6 +3,7 @@
 //! streams for property tests.
 #![deny(missing_docs)]
 
+pub mod catalog;
 pub mod gen;
 pub mod oracle;
 pub mod plans;

@@ -26,7 +26,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use freshet::{Database, Error, Options};
-use freshet_engine::catalog::{TableDef, ViewDef};
+use freshet_engine::catalog::TableDef;
+use freshet_tests::catalog::TestCatalog;
 use freshet_engine::expr::EvalError;
 use freshet_engine::plan::optimize::{optimize, optimize_with_keys, SourceKeys};
 use freshet_engine::plan::{Distinct, Filter, Negate, ObjectId, Plan, Threshold, Union};
@@ -64,20 +65,6 @@ fn conclude<T: std::fmt::Debug>(result: Result<(), TestError<T>>) {
         Ok(()) => {}
         Err(TestError::Fail(reason, value)) => panic!("{reason}\nminimal failing input: {value:?}"),
         Err(e) => panic!("{e}"),
-    }
-}
-
-/// The tables the SQL front end plans against: the same definitions the
-/// database holds.
-struct TestCatalog(BTreeMap<String, TableDef>);
-
-impl freshet_sql::Catalog for TestCatalog {
-    fn table(&self, name: &str) -> Option<&TableDef> {
-        self.0.get(name)
-    }
-
-    fn view(&self, _name: &str) -> Option<&ViewDef> {
-        None
     }
 }
 

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use freshet::{Database, Options};
-use freshet_engine::catalog::{TableDef, ViewDef};
+use freshet_tests::catalog::TestCatalog;
 use freshet_engine::expr::Expr;
 use freshet_engine::plan::{Constant, Plan, SortColumn, TopK};
 use freshet_engine::storage::MemoryStorage;
@@ -205,18 +205,6 @@ fn case() -> impl Strategy<Value = Case> {
                 workers,
             }
         })
-}
-
-struct TestCatalog(BTreeMap<String, TableDef>);
-
-impl freshet_sql::Catalog for TestCatalog {
-    fn table(&self, name: &str) -> Option<&TableDef> {
-        self.0.get(name)
-    }
-
-    fn view(&self, _name: &str) -> Option<&ViewDef> {
-        None
-    }
 }
 
 fn bag(rows: &[Row]) -> Bag {

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use freshet::Database;
-use freshet_engine::catalog::{TableDef, ViewDef};
+use freshet_tests::catalog::TestCatalog;
 use freshet_engine::plan::optimize::optimize;
 use freshet_engine::plan::{ObjectId, Plan};
 use freshet_sql::Statement;
@@ -248,19 +248,6 @@ fn tpch_unsupported_queries_are_listed() {
     embedded::create_tables(&mut db).expect("creating the tables");
     let supported = create_views(&mut db);
     assert_eq!(supported.len() + EXPECTED_UNSUPPORTED.len(), QUERIES.len());
-}
-
-/// The tables the front end plans against: the database's own.
-struct TestCatalog(BTreeMap<String, TableDef>);
-
-impl freshet_sql::Catalog for TestCatalog {
-    fn table(&self, name: &str) -> Option<&TableDef> {
-        self.0.get(name)
-    }
-
-    fn view(&self, _name: &str) -> Option<&ViewDef> {
-        None
-    }
 }
 
 /// The optimised plan of `query` as a view (a `TopK` where it has a LIMIT).
