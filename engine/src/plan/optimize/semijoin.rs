@@ -103,14 +103,8 @@ fn rewrite(plan: Plan, keys: &SourceKeys, uses: &BTreeSet<(ObjectId, Vec<usize>)
 
 /// Whether `node` occurs in `plan`.
 fn contains(plan: &Plan, node: &Plan) -> bool {
-    if plan == node {
-        return true;
-    }
     let mut found = false;
-    let _ = map_children(plan.clone(), &mut |child| {
-        found = found || contains(&child, node);
-        child
-    });
+    plan.visit(&mut |p| found = found || p == node);
     found
 }
 
