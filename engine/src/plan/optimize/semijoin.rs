@@ -255,7 +255,7 @@ fn push(
 /// its columns `cols` (or some of them) elsewhere in the plan.
 fn plan_arranges(plan: &Plan, cols: &[usize], uses: &BTreeSet<(ObjectId, Vec<usize>)>) -> bool {
     match plan {
-        Plan::Get(g) => uses.iter().any(|(id, key)| *id == g.id && key.iter().all(|k| cols.contains(k))),
+        Plan::Get(g) => uses.iter().any(|(id, key)| *id == g.id && restricts(key, cols)),
         Plan::Filter(f) => plan_arranges(&f.input, cols, uses),
         Plan::Map(m) => match cols.iter().map(|&c| plain(&m.exprs[c])).collect::<Option<Vec<usize>>>() {
             Some(inner) => plan_arranges(&m.input, &inner, uses),
@@ -263,6 +263,13 @@ fn plan_arranges(plan: &Plan, cols: &[usize], uses: &BTreeSet<(ObjectId, Vec<usi
         },
         _ => false,
     }
+}
+
+/// True if an arrangement by `key` can restrict rows by `cols`: the key
+/// is some of those columns. An empty key (a cross join's) restricts
+/// nothing.
+fn restricts(key: &[usize], cols: &[usize]) -> bool {
+    !key.is_empty() && key.iter().all(|k| cols.contains(k))
 }
 
 /// True if `j` is a restriction this rewrite placed, on some of `cols`.
@@ -302,14 +309,14 @@ fn place(
     uses: &BTreeSet<(ObjectId, Vec<usize>)>,
     placed: &mut usize,
 ) -> Plan {
-    if !heavy {
+    if !heavy || cols.is_empty() {
         return plan;
     }
     // At a table, the key columns of an arrangement the plan already has.
     let mut chosen: Vec<usize> = (0..cols.len()).collect();
     if let Plan::Get(g) = &plan {
         if !uses.contains(&(g.id, cols.to_vec())) {
-            if let Some((_, key)) = uses.iter().find(|(id, key)| *id == g.id && key.iter().all(|k| cols.contains(k))) {
+            if let Some((_, key)) = uses.iter().find(|(id, key)| *id == g.id && restricts(key, cols)) {
                 chosen = key.iter().map(|k| cols.iter().position(|c| c == k).expect("a key column")).collect();
             }
         }
