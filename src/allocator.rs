@@ -9,6 +9,15 @@
 //! pages in again. Programs embedding the library choose their own
 //! allocator; nothing here is installed by linking freshet.
 //!
+//! mimalloc is built without transparent huge pages (its `no_thp`
+//! feature): it would otherwise ask the kernel for 2 MiB pages for its
+//! arenas, and every first touch of one zeroes all 2 MiB. Arrangement
+//! batches are allocated and freed in bulk, so a large share of those
+//! pages were zeroed for a few rows: with huge pages the invoices
+//! benchmark spent about a third of its time in the kernel clearing
+//! pages, and a whole run took 5–33% more CPU time (see
+//! docs/benchmarks.md).
+//!
 //! ```ignore
 //! #[global_allocator]
 //! static GLOBAL: freshet::allocator::Allocator = freshet::allocator::Allocator;
