@@ -26,8 +26,6 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use freshet::{Database, Error, Options};
-use freshet_engine::catalog::TableDef;
-use freshet_tests::catalog::TestCatalog;
 use freshet_engine::expr::EvalError;
 use freshet_engine::plan::optimize::{optimize, optimize_with_keys, SourceKeys};
 use freshet_engine::plan::{Distinct, Filter, Negate, ObjectId, Plan, Threshold, Union};
@@ -36,6 +34,7 @@ use freshet_engine::storage::MemoryStorage;
 use freshet_engine::value::Row;
 use freshet_engine::EngineError;
 use freshet_sql::Statement;
+use freshet_tests::catalog::TestCatalog;
 use freshet_tests::gen::{self, ChangeOp};
 use freshet_tests::oracle::{consolidate, evaluate, Bag};
 use freshet_tests::plans;
@@ -389,28 +388,7 @@ fn generated_queries_are_accepted() {
     let mut stats = Stats::default();
     for _ in 0..total {
         let (tables, query) = strategy.new_tree(&mut runner).expect("a value").current();
-        let defs = tables
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let columns = t
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(c, col)| freshet_engine::catalog::Column {
-                        name: col.name.clone(),
-                        ty: col.ty.data_type(),
-                        nullable: col.nullable && !(c == 0 && t.primary_key),
-                    })
-                    .collect();
-                let pk = if t.primary_key { vec![0] } else { vec![] };
-                (
-                    t.name.clone(),
-                    TableDef { id: ObjectId(i as u64 + 1), name: t.name.clone(), columns, primary_key: pk },
-                )
-            })
-            .collect();
-        let catalog = TestCatalog(defs);
+        let catalog = TestCatalog::from_schemas(&tables);
         stats.cases += 1;
         let planned = freshet_sql::parse(&query.sql).and_then(|p| freshet_sql::plan(&p[0], &catalog));
         match planned {

@@ -36,13 +36,12 @@
 use std::cell::RefCell;
 
 use freshet::{Database, Error, Options};
-use freshet_engine::catalog::{Column, TableDef};
-use freshet_tests::catalog::TestCatalog;
-use freshet_engine::plan::{Diff, ObjectId};
+use freshet_engine::plan::Diff;
 use freshet_engine::storage::MemoryStorage;
 use freshet_engine::value::Row;
 use freshet_sql::{ErrorKind, SqlError, Statement};
-use freshet_tests::queries::{self, apply_batch, TableSchema};
+use freshet_tests::catalog::TestCatalog;
+use freshet_tests::queries::{self, apply_batch};
 use freshet_tests::random_sql::postgres::{row_values, RandomPostgres};
 use freshet_tests::random_sql::{self, Coverage, Scenario};
 use freshet_tests::slt_support::postgres::{check_server, database_url};
@@ -315,28 +314,6 @@ fn random_views_match_postgres() {
     }
 }
 
-fn catalog(tables: &[TableSchema]) -> TestCatalog {
-    let defs = tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let columns = t
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(c, col)| Column {
-                    name: col.name.clone(),
-                    ty: col.ty.data_type(),
-                    nullable: col.nullable && !(c == 0 && t.primary_key),
-                })
-                .collect();
-            let pk = if t.primary_key { vec![0] } else { vec![] };
-            (t.name.clone(), TableDef { id: ObjectId(i as u64 + 1), name: t.name.clone(), columns, primary_key: pk })
-        })
-        .collect();
-    TestCatalog(defs)
-}
-
 /// Generated queries are planned by the front end, none is refused, and
 /// the grammar reaches every construct.
 #[test]
@@ -349,7 +326,8 @@ fn generated_queries_are_accepted() {
     for _ in 0..total {
         let (tables, query) = strategy.new_tree(&mut runner).expect("a value").current();
         coverage.add(&query.features);
-        let planned = freshet_sql::parse(&query.sql).and_then(|p| freshet_sql::plan(&p[0], &catalog(&tables)));
+        let catalog = TestCatalog::from_schemas(&tables);
+        let planned = freshet_sql::parse(&query.sql).and_then(|p| freshet_sql::plan(&p[0], &catalog));
         match planned {
             Ok(Statement::Select(_)) => {}
             Ok(other) => panic!("not planned as a SELECT: {other:?}"),

@@ -104,6 +104,54 @@ impl Select {
     }
 }
 
+/// A FROM clause and what a query over it draws from: expressions over
+/// its columns, and subqueries that may correlate with them.
+struct Scope {
+    ctx: Ctx,
+    from: FromClause,
+    gen: ExprGen,
+    subs: Subqueries,
+}
+
+impl Scope {
+    /// A key, stabilized: one of the FROM clause's columns (with weight
+    /// `column_weight`) or, with weight 1, an expression of one of `types`
+    /// that reads a column (`reason` names the filter).
+    fn key(&self, column_weight: u32, types: &[ColType], reason: &'static str) -> impl Strategy<Value = SqlExpr> {
+        prop_oneof![
+            column_weight => prop::sample::select(self.from.leaves.clone()),
+            1 => self.gen.any(1, types).prop_filter(reason, |e| e.reads),
+        ]
+        .prop_map(stable)
+    }
+}
+
+/// A query over a FROM clause of `ctx`, drawn by `query` from the clause's
+/// [`Scope`].
+fn over_from<S, F>(ctx: &Ctx, query: F) -> impl Strategy<Value = S::Value>
+where
+    S: Strategy,
+    F: Fn(Scope) -> S,
+{
+    let ctx = ctx.clone();
+    from_clause(&ctx).prop_flat_map(move |from| {
+        let gen = expr_gen(&from.leaves, 2);
+        let subs = Subqueries::new(&ctx, from.leaves.clone(), 0);
+        query(Scope { ctx: ctx.clone(), from, gen, subs })
+    })
+}
+
+/// ` HAVING …` over a predicate and a subquery condition, or nothing
+/// without either.
+fn having_clause(having: Option<SqlExpr>, sub_having: Option<String>) -> String {
+    let conds: Vec<String> = having.map(|h| h.sql).into_iter().chain(sub_having).collect();
+    if conds.is_empty() {
+        String::new()
+    } else {
+        mark(Feature::Having, format!(" HAVING {}", conds.join(" AND ")))
+    }
+}
+
 /// ` WHERE …` (or nothing): the comma joins' conditions, a predicate, and
 /// sometimes a subquery predicate or a comparison with a scalar subquery.
 fn where_clause(from: &FromClause, gen: &ExprGen, subs: &Subqueries) -> BoxedStrategy<String> {
@@ -145,34 +193,29 @@ fn row_item(gen: &ExprGen, subs: &Subqueries) -> BoxedStrategy<SqlExpr> {
 /// A query over a FROM clause without aggregates; with `may_fail`,
 /// sometimes with a scalar subquery that may return several rows.
 fn plain_select(ctx: &Ctx, may_fail: bool) -> BoxedStrategy<Select> {
-    let ctx = ctx.clone();
-    from_clause(&ctx)
-        .prop_flat_map(move |from| {
-            let gen = expr_gen(&from.leaves, 2);
-            let subs = Subqueries::new(&ctx, from.leaves.clone(), 0);
-            let tail = format!("FROM {}", from.sql);
-            let failing =
-                if may_fail { prop::option::weighted(0.1, subs.multi_row()).boxed() } else { Just(None).boxed() };
-            (
-                prop::collection::vec(row_item(&gen, &subs), 1..=4),
-                where_clause(&from, &gen, &subs),
-                prop_oneof![
-                    2 => gen.any(1, &ColType::ALL),
-                    1 => subs.scalar().prop_map(|s| SqlExpr { sql: mark(Feature::ScalarInOrderBy, &s.sql), ..s }),
-                ],
-                failing,
-            )
-                .prop_map(move |(mut items, w, hidden, failing)| Select {
-                    distinct: false,
-                    items: {
-                        items.extend(failing);
-                        items
-                    },
-                    tail: mark(Feature::Plain, format!("{tail}{w}")),
-                    hidden,
-                })
-        })
-        .boxed()
+    over_from(ctx, move |Scope { from, gen, subs, .. }| {
+        let tail = format!("FROM {}", from.sql);
+        let failing = if may_fail { prop::option::weighted(0.1, subs.multi_row()).boxed() } else { Just(None).boxed() };
+        (
+            prop::collection::vec(row_item(&gen, &subs), 1..=4),
+            where_clause(&from, &gen, &subs),
+            prop_oneof![
+                2 => gen.any(1, &ColType::ALL),
+                1 => subs.scalar().prop_map(|s| SqlExpr { sql: mark(Feature::ScalarInOrderBy, &s.sql), ..s }),
+            ],
+            failing,
+        )
+            .prop_map(move |(mut items, w, hidden, failing)| Select {
+                distinct: false,
+                items: {
+                    items.extend(failing);
+                    items
+                },
+                tail: mark(Feature::Plain, format!("{tail}{w}")),
+                hidden,
+            })
+    })
+    .boxed()
 }
 
 /// A plain query with `ORDER BY` but no `LIMIT` (a view ignores it).
@@ -200,125 +243,101 @@ fn distinct(ctx: &Ctx) -> BoxedStrategy<String> {
 /// aggregates, sometimes an expression over keys and aggregates,
 /// `HAVING`, subqueries correlated with the key columns, and `DISTINCT`.
 fn grouped_select(ctx: &Ctx) -> BoxedStrategy<Select> {
-    let ctx = ctx.clone();
-    from_clause(&ctx)
-        .prop_flat_map(move |from| {
-            let gen = expr_gen(&from.leaves, 2);
-            let subs = Subqueries::new(&ctx, from.leaves.clone(), 0);
-            let key = prop_oneof![
-                4 => prop::sample::select(from.leaves.clone()),
-                // Not a boolean expression: PostgreSQL flattens `(a AND b) AND c`,
-                // so a key `a AND b` would not match inside HAVING.
-                1 => gen.any(1, &[ColType::Int4, ColType::Int8, ColType::Numeric, ColType::Text, ColType::Date])
-                    .prop_filter("a group key reads a column", |e| e.reads),
-            ]
-            .prop_map(stable);
-            (
-                Just(from.clone()),
-                prop::collection::vec(key, 1..=2),
-                prop::collection::vec(aggregate(&gen), 1..=3),
-                where_clause(&from, &gen, &subs),
-                aggregate(&gen),
-                Just(ctx.clone()),
-            )
-        })
-        .prop_flat_map(|(from, keys, aggs, w, hidden, ctx)| {
-            let plain_keys: Vec<SqlExpr> = keys.iter().filter(|k| from.leaves.contains(k)).cloned().collect();
-            let mut grouped: Vec<SqlExpr> = keys
-                .iter()
-                .map(|k| SqlExpr {
-                    sql: if k.sql.starts_with('(') { k.sql.clone() } else { format!("({})", k.sql) },
-                    ..k.clone()
-                })
-                .collect();
-            grouped.extend(aggs.iter().map(|a| SqlExpr { sql: format!("({})", a.sql), ..a.clone() }));
-            let over = expr_gen(&grouped, 1);
-            let subs = Subqueries::new(&ctx, plain_keys, 0);
-            let sub_having = prop_oneof![
-                3 => subs.predicate(&over).prop_map(|p| mark(Feature::PredicateInHaving, p.sql)),
-                2 => subs.scalar_comparison(&over).prop_map(|p| mark(Feature::ScalarInHaving, p.sql)),
-            ];
-            let sub_item =
-                subs.scalar_value(&over).prop_map(|s| SqlExpr { sql: mark(Feature::ScalarInSelect, &s.sql), ..s });
-            let tail = format!(
-                "FROM {}{w} GROUP BY {}",
-                from.sql,
-                keys.iter().map(|k| k.sql.as_str()).collect::<Vec<_>>().join(", ")
-            );
-            (
-                prop::option::weighted(0.4, over.any(1, &ColType::ALL)),
-                filter(&over, 0.35, 1),
-                prop::option::weighted(0.2, sub_having),
-                prop::option::weighted(0.2, sub_item),
-                prop::collection::vec(any::<bool>(), keys.len()),
-                any::<bool>(),
-            )
-                .prop_map(move |(derived, having, sub_having, sub_item, subset, distinct)| {
-                    let mut items: Vec<SqlExpr> =
-                        keys.iter().zip(&subset).filter(|(_, s)| **s).map(|(k, _)| k.clone()).collect();
-                    items.extend(aggs.iter().cloned());
-                    items.extend(derived);
-                    items.extend(sub_item);
-                    let conds: Vec<String> = having.map(|h| h.sql).into_iter().chain(sub_having).collect();
-                    let having = if conds.is_empty() {
-                        String::new()
-                    } else {
-                        mark(Feature::Having, format!(" HAVING {}", conds.join(" AND ")))
-                    };
-                    Select {
-                        distinct: distinct && items.iter().all(SqlExpr::is_stable),
-                        items,
-                        tail: mark(Feature::Grouped, format!("{tail}{having}")),
-                        hidden: hidden.clone(),
-                    }
-                })
-        })
-        .boxed()
+    over_from(ctx, |scope| {
+        // Not a boolean expression: PostgreSQL flattens `(a AND b) AND c`,
+        // so a key `a AND b` would not match inside HAVING.
+        let key_types = [ColType::Int4, ColType::Int8, ColType::Numeric, ColType::Text, ColType::Date];
+        let key = scope.key(4, &key_types, "a group key reads a column");
+        (
+            Just(scope.from.clone()),
+            prop::collection::vec(key, 1..=2),
+            prop::collection::vec(aggregate(&scope.gen), 1..=3),
+            where_clause(&scope.from, &scope.gen, &scope.subs),
+            aggregate(&scope.gen),
+            Just(scope.ctx),
+        )
+    })
+    .prop_flat_map(|(from, keys, aggs, w, hidden, ctx)| {
+        let plain_keys: Vec<SqlExpr> = keys.iter().filter(|k| from.leaves.contains(k)).cloned().collect();
+        let mut grouped: Vec<SqlExpr> = keys
+            .iter()
+            .map(|k| SqlExpr {
+                sql: if k.sql.starts_with('(') { k.sql.clone() } else { format!("({})", k.sql) },
+                ..k.clone()
+            })
+            .collect();
+        grouped.extend(aggs.iter().map(|a| SqlExpr { sql: format!("({})", a.sql), ..a.clone() }));
+        let over = expr_gen(&grouped, 1);
+        let subs = Subqueries::new(&ctx, plain_keys, 0);
+        let sub_having = prop_oneof![
+            3 => subs.predicate(&over).prop_map(|p| mark(Feature::PredicateInHaving, p.sql)),
+            2 => subs.scalar_comparison(&over).prop_map(|p| mark(Feature::ScalarInHaving, p.sql)),
+        ];
+        let sub_item =
+            subs.scalar_value(&over).prop_map(|s| SqlExpr { sql: mark(Feature::ScalarInSelect, &s.sql), ..s });
+        let tail = format!(
+            "FROM {}{w} GROUP BY {}",
+            from.sql,
+            keys.iter().map(|k| k.sql.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        (
+            prop::option::weighted(0.4, over.any(1, &ColType::ALL)),
+            filter(&over, 0.35, 1),
+            prop::option::weighted(0.2, sub_having),
+            prop::option::weighted(0.2, sub_item),
+            prop::collection::vec(any::<bool>(), keys.len()),
+            any::<bool>(),
+        )
+            .prop_map(move |(derived, having, sub_having, sub_item, subset, distinct)| {
+                let mut items: Vec<SqlExpr> =
+                    keys.iter().zip(&subset).filter(|(_, s)| **s).map(|(k, _)| k.clone()).collect();
+                items.extend(aggs.iter().cloned());
+                items.extend(derived);
+                items.extend(sub_item);
+                let having = having_clause(having, sub_having);
+                Select {
+                    distinct: distinct && items.iter().all(SqlExpr::is_stable),
+                    items,
+                    tail: mark(Feature::Grouped, format!("{tail}{having}")),
+                    hidden: hidden.clone(),
+                }
+            })
+    })
+    .boxed()
 }
 
 /// Aggregates without `GROUP BY`: exactly one row.
 fn global(ctx: &Ctx) -> BoxedStrategy<String> {
-    let ctx = ctx.clone();
-    from_clause(&ctx)
-        .prop_flat_map(move |from| {
-            let gen = expr_gen(&from.leaves, 2);
-            let subs = Subqueries::new(&ctx, from.leaves.clone(), 0);
-            let tail = format!("FROM {}", from.sql);
-            let ctx = ctx.clone();
-            (prop::collection::vec(aggregate(&gen), 1..=3), where_clause(&from, &gen, &subs)).prop_flat_map(
-                move |(aggs, w)| {
-                    let grouped: Vec<SqlExpr> =
-                        aggs.iter().map(|a| SqlExpr { sql: format!("({})", a.sql), ..a.clone() }).collect();
-                    let over = expr_gen(&grouped, 1);
-                    let subs = Subqueries::new(&ctx, Vec::new(), 0);
-                    let sub_having = prop_oneof![
-                        1 => subs.predicate(&over).prop_map(|p| mark(Feature::PredicateInHaving, p.sql)),
-                        1 => subs.scalar_comparison(&over).prop_map(|p| mark(Feature::ScalarInHaving, p.sql)),
-                    ];
-                    let sub_item = subs
-                        .scalar_value(&over)
-                        .prop_map(|s| SqlExpr { sql: mark(Feature::ScalarInSelect, &s.sql), ..s });
-                    let tail = format!("{tail}{w}");
-                    (
-                        filter(&over, 0.3, 1),
-                        prop::option::weighted(0.15, sub_having),
-                        prop::option::weighted(0.25, sub_item),
-                    )
-                        .prop_map(move |(having, sub_having, sub_item)| {
-                            let mut items = aggs.clone();
-                            items.extend(sub_item);
-                            let conds: Vec<String> = having.map(|h| h.sql).into_iter().chain(sub_having).collect();
-                            let having = if conds.is_empty() {
-                                String::new()
-                            } else {
-                                mark(Feature::Having, format!(" HAVING {}", conds.join(" AND ")))
-                            };
-                            mark(Feature::Global, format!("SELECT {} {tail}{having}", select_list(&items)))
-                        })
-                },
-            )
-        })
-        .boxed()
+    over_from(ctx, |Scope { ctx, from, gen, subs }| {
+        let tail = format!("FROM {}", from.sql);
+        (prop::collection::vec(aggregate(&gen), 1..=3), where_clause(&from, &gen, &subs)).prop_flat_map(
+            move |(aggs, w)| {
+                let grouped: Vec<SqlExpr> =
+                    aggs.iter().map(|a| SqlExpr { sql: format!("({})", a.sql), ..a.clone() }).collect();
+                let over = expr_gen(&grouped, 1);
+                let subs = Subqueries::new(&ctx, Vec::new(), 0);
+                let sub_having = prop_oneof![
+                    1 => subs.predicate(&over).prop_map(|p| mark(Feature::PredicateInHaving, p.sql)),
+                    1 => subs.scalar_comparison(&over).prop_map(|p| mark(Feature::ScalarInHaving, p.sql)),
+                ];
+                let sub_item =
+                    subs.scalar_value(&over).prop_map(|s| SqlExpr { sql: mark(Feature::ScalarInSelect, &s.sql), ..s });
+                let tail = format!("{tail}{w}");
+                (
+                    filter(&over, 0.3, 1),
+                    prop::option::weighted(0.15, sub_having),
+                    prop::option::weighted(0.25, sub_item),
+                )
+                    .prop_map(move |(having, sub_having, sub_item)| {
+                        let mut items = aggs.clone();
+                        items.extend(sub_item);
+                        let having = having_clause(having, sub_having);
+                        mark(Feature::Global, format!("SELECT {} {tail}{having}", select_list(&items)))
+                    })
+            },
+        )
+    })
+    .boxed()
 }
 
 /// ` LIMIT n [OFFSET m]` or ` OFFSET m`.
@@ -363,103 +382,91 @@ fn top_k(ctx: &Ctx) -> BoxedStrategy<String> {
 
 /// `SELECT DISTINCT ON (e, …) … ORDER BY e, …, every output column`.
 fn distinct_on(ctx: &Ctx) -> BoxedStrategy<String> {
-    let ctx = ctx.clone();
-    from_clause(&ctx)
-        .prop_flat_map(move |from| {
-            let gen = expr_gen(&from.leaves, 2);
-            let subs = Subqueries::new(&ctx, from.leaves.clone(), 0);
-            let on = prop_oneof![
-                3 => prop::sample::select(from.leaves.clone()),
-                1 => gen.any(1, &ColType::ALL).prop_filter("a key reads a column", |e| e.reads),
-            ]
-            .prop_map(stable);
-            let dir = prop::sample::select(vec!["", " DESC", " NULLS FIRST", " DESC NULLS LAST"]);
-            (
-                Just(format!("FROM {}", from.sql)),
-                prop::collection::vec((on, dir), 1..=2),
-                prop::collection::vec(row_item(&gen, &subs).prop_map(stable), 1..=3),
-                any::<bool>(),
-                where_clause(&from, &gen, &subs),
-                prop::option::weighted(0.5, limit_clause()),
-            )
-        })
-        .prop_flat_map(|(from, on, items, show_on, w, limit)| {
-            let mut all: Vec<SqlExpr> = if show_on { on.iter().map(|(e, _)| e.clone()).collect() } else { Vec::new() };
-            all.extend(items);
-            let n = all.len();
-            (Just((from, on, all, w, limit)), order_by_positions(n))
-        })
-        .prop_map(|((from, on, items, w, limit), order)| {
-            let exprs: Vec<&str> = on.iter().map(|(e, _)| e.sql.as_str()).collect();
-            let mut keys: Vec<String> = on.iter().map(|(e, d)| format!("{}{d}", e.sql)).collect();
-            keys.extend(order);
-            let sql = format!(
-                "SELECT DISTINCT ON ({}) {} {from}{w} ORDER BY {}{}",
-                exprs.join(", "),
-                select_list(&items),
-                keys.join(", "),
-                limit.unwrap_or_default()
-            );
-            mark(Feature::DistinctOn, sql)
-        })
-        .boxed()
+    over_from(ctx, |scope| {
+        let on = scope.key(3, &ColType::ALL, "a key reads a column");
+        let dir = prop::sample::select(vec!["", " DESC", " NULLS FIRST", " DESC NULLS LAST"]);
+        let Scope { from, gen, subs, .. } = scope;
+        (
+            Just(format!("FROM {}", from.sql)),
+            prop::collection::vec((on, dir), 1..=2),
+            prop::collection::vec(row_item(&gen, &subs).prop_map(stable), 1..=3),
+            any::<bool>(),
+            where_clause(&from, &gen, &subs),
+            prop::option::weighted(0.5, limit_clause()),
+        )
+    })
+    .prop_flat_map(|(from, on, items, show_on, w, limit)| {
+        let mut all: Vec<SqlExpr> = if show_on { on.iter().map(|(e, _)| e.clone()).collect() } else { Vec::new() };
+        all.extend(items);
+        let n = all.len();
+        (Just((from, on, all, w, limit)), order_by_positions(n))
+    })
+    .prop_map(|((from, on, items, w, limit), order)| {
+        let exprs: Vec<&str> = on.iter().map(|(e, _)| e.sql.as_str()).collect();
+        let mut keys: Vec<String> = on.iter().map(|(e, d)| format!("{}{d}", e.sql)).collect();
+        keys.extend(order);
+        let sql = format!(
+            "SELECT DISTINCT ON ({}) {} {from}{w} ORDER BY {}{}",
+            exprs.join(", "),
+            select_list(&items),
+            keys.join(", "),
+            limit.unwrap_or_default()
+        );
+        mark(Feature::DistinctOn, sql)
+    })
+    .boxed()
 }
 
 /// Two queries combined by `UNION`, `INTERSECT` or `EXCEPT` (with or
 /// without `ALL`): the second over the same FROM with another filter, or
 /// over another source; sometimes ordered by every column and limited.
 fn set_operation(ctx: &Ctx) -> BoxedStrategy<String> {
-    let ctx = ctx.clone();
-    from_clause(&ctx)
-        .prop_flat_map(move |from| {
-            let gen = expr_gen(&from.leaves, 2);
-            let subs = Subqueries::new(&ctx, from.leaves.clone(), 0);
-            let ops = ["UNION", "UNION ALL", "INTERSECT", "INTERSECT ALL", "EXCEPT", "EXCEPT ALL"];
-            let ctx = ctx.clone();
-            let (from2, subs2) = (from.clone(), subs.clone());
-            let gen2 = expr_gen(&from.leaves, 2);
-            (
-                prop::collection::vec(gen.any(2, &ColType::ALL).prop_map(fixed), 1..=3),
-                where_clause(&from, &gen, &subs),
-                prop::sample::select(ops.to_vec()),
-                any::<bool>(),
-                prop::option::weighted(0.3, limit_clause()),
-            )
-                .prop_flat_map(move |(items, w, op, same_from, limit)| {
-                    let types: Vec<ColType> = items.iter().map(|i| i.ty).collect();
-                    let second: BoxedStrategy<String> = if same_from {
-                        let from = from2.clone();
-                        where_clause(&from2, &gen2, &subs2)
-                            .prop_map({
-                                let items = items.clone();
-                                move |w| format!("SELECT {} FROM {}{w}", select_list(&items), from.sql)
+    over_from(ctx, |Scope { ctx, from, gen, subs }| {
+        let ops = ["UNION", "UNION ALL", "INTERSECT", "INTERSECT ALL", "EXCEPT", "EXCEPT ALL"];
+        let (from2, subs2) = (from.clone(), subs.clone());
+        let gen2 = expr_gen(&from.leaves, 2);
+        (
+            prop::collection::vec(gen.any(2, &ColType::ALL).prop_map(fixed), 1..=3),
+            where_clause(&from, &gen, &subs),
+            prop::sample::select(ops.to_vec()),
+            any::<bool>(),
+            prop::option::weighted(0.3, limit_clause()),
+        )
+            .prop_flat_map(move |(items, w, op, same_from, limit)| {
+                let types: Vec<ColType> = items.iter().map(|i| i.ty).collect();
+                let second: BoxedStrategy<String> = if same_from {
+                    let from = from2.clone();
+                    where_clause(&from2, &gen2, &subs2)
+                        .prop_map({
+                            let items = items.clone();
+                            move |w| format!("SELECT {} FROM {}{w}", select_list(&items), from.sql)
+                        })
+                        .boxed()
+                } else {
+                    ctx.named()
+                        .prop_flat_map(move |src| {
+                            let leaves = src.leaves("y0");
+                            let g = expr_gen(&leaves, 1);
+                            let cols: Vec<BoxedStrategy<SqlExpr>> =
+                                types.iter().map(|t| g.expr(*t, 1).prop_map(fixed).boxed()).collect();
+                            let item = src.item("y0");
+                            (cols, filter(&g, 0.5, 1)).prop_map(move |(cols, p)| {
+                                let w = p.map(|p| format!(" WHERE {}", p.sql)).unwrap_or_default();
+                                format!("SELECT {} FROM {item}{w}", select_list(&cols))
                             })
-                            .boxed()
-                    } else {
-                        ctx.named()
-                            .prop_flat_map(move |src| {
-                                let leaves = src.leaves("y0");
-                                let g = expr_gen(&leaves, 1);
-                                let cols: Vec<BoxedStrategy<SqlExpr>> =
-                                    types.iter().map(|t| g.expr(*t, 1).prop_map(fixed).boxed()).collect();
-                                let item = src.item("y0");
-                                (cols, filter(&g, 0.5, 1)).prop_map(move |(cols, p)| {
-                                    let w = p.map(|p| format!(" WHERE {}", p.sql)).unwrap_or_default();
-                                    format!("SELECT {} FROM {item}{w}", select_list(&cols))
-                                })
-                            })
-                            .boxed()
-                    };
-                    let first = format!("SELECT {} FROM {}{w}", select_list(&items), from.sql);
-                    (Just((first, op, limit)), second, order_by_positions(items.len()))
-                })
-        })
-        .prop_map(|((first, op, limit), second, order)| {
-            let suffix = match limit {
-                Some(l) => mark(Feature::TopKSetOp, format!(" ORDER BY {}{l}", order.join(", "))),
-                None => String::new(),
-            };
-            mark(Feature::SetOp, format!("{first} {op} {second}{suffix}"))
-        })
-        .boxed()
+                        })
+                        .boxed()
+                };
+                let first = format!("SELECT {} FROM {}{w}", select_list(&items), from.sql);
+                (Just((first, op, limit)), second, order_by_positions(items.len()))
+            })
+    })
+    .prop_map(|((first, op, limit), second, order)| {
+        let suffix = match limit {
+            Some(l) => mark(Feature::TopKSetOp, format!(" ORDER BY {}{l}", order.join(", "))),
+            None => String::new(),
+        };
+        mark(Feature::SetOp, format!("{first} {op} {second}{suffix}"))
+    })
+    .boxed()
 }

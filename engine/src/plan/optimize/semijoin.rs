@@ -88,9 +88,9 @@ fn rewrite(plan: Plan, keys: &SourceKeys, uses: &BTreeSet<(ObjectId, Vec<usize>)
         // restricting again would only repeat the join.
         Some((_, set)) if contains(&right, &set) => right,
         Some((cols, set)) => {
-            let mut placed = 0;
-            let restricted = push(right.clone(), &cols, &set, false, uses, &mut placed);
-            if placed == 0 {
+            let mut restriction = Restriction { set: &set, uses, placed: 0 };
+            let restricted = restriction.push(right.clone(), &cols, false);
+            if restriction.placed == 0 {
                 right
             } else {
                 restricted
@@ -181,73 +181,118 @@ fn set_source(left: &Plan, key_exprs: Vec<Expr>, keys: &SourceKeys) -> (Plan, Ve
     (plan.clone(), exprs)
 }
 
-/// `plan` restricted to rows whose columns `cols` match a row of `set`,
-/// the restriction pushed down as far as it goes; `heavy`: an operator
-/// doing work per row is above. Counts the restrictions placed.
-fn push(
-    plan: Plan,
-    cols: &[usize],
-    set: &Plan,
-    heavy: bool,
-    uses: &BTreeSet<(ObjectId, Vec<usize>)>,
-    placed: &mut usize,
-) -> Plan {
-    macro_rules! down {
-        ($p:expr, $cols:expr, $heavy:expr) => {
-            Box::new(push($p, $cols, set, $heavy, uses, placed))
+/// A set of key values being pushed into a join's right input.
+struct Restriction<'a> {
+    /// The key values.
+    set: &'a Plan,
+    /// The arrangements of tables the plan's joins read.
+    uses: &'a BTreeSet<(ObjectId, Vec<usize>)>,
+    /// How many restrictions were placed.
+    placed: usize,
+}
+
+impl Restriction<'_> {
+    /// `plan` restricted to rows whose columns `cols` match a row of the set,
+    /// the restriction pushed down as far as it goes; `heavy`: an operator
+    /// doing work per row is above. Counts the restrictions placed.
+    fn push(&mut self, plan: Plan, cols: &[usize], heavy: bool) -> Plan {
+        macro_rules! down {
+            ($p:expr, $cols:expr, $heavy:expr) => {
+                Box::new(self.push($p, $cols, $heavy))
+            };
+        }
+        // A table is restricted only through an arrangement the plan already
+        // has: arranging it (or its filtered rows) anew for the restriction
+        // costs what the operator above it would have spent.
+        if estimate::base_table(&plan) && !plan_arranges(&plan, cols, self.uses) {
+            return plan;
+        }
+        match plan {
+            Plan::Filter(f) if !f.predicates.iter().any(can_error) => {
+                Plan::Filter(Filter { input: down!(*f.input, cols, heavy), predicates: f.predicates })
+            }
+            Plan::Map(m) if !m.exprs.iter().any(can_error) => {
+                match cols.iter().map(|&c| plain(&m.exprs[c])).collect::<Option<Vec<usize>>>() {
+                    Some(inner) => Plan::Map(Map { input: down!(*m.input, &inner, heavy), exprs: m.exprs }),
+                    None => self.place(Plan::Map(m), cols, heavy),
+                }
+            }
+            Plan::Distinct(d) => Plan::Distinct(Distinct { input: down!(*d.input, cols, true) }),
+            Plan::Reduce(r)
+                if !r.group_key.iter().any(can_error) && !r.aggregates.iter().any(|a| can_error(&a.expr)) =>
+            {
+                let inner = cols.iter().map(|&c| r.group_key.get(c).and_then(plain)).collect::<Option<Vec<usize>>>();
+                match inner {
+                    Some(inner) => Plan::Reduce(Reduce {
+                        input: down!(*r.input, &inner, true),
+                        group_key: r.group_key,
+                        aggregates: r.aggregates,
+                    }),
+                    None => self.place(Plan::Reduce(r), cols, heavy),
+                }
+            }
+            Plan::Union(u) => {
+                Plan::Union(Union { inputs: u.inputs.into_iter().map(|i| self.push(i, cols, true)).collect() })
+            }
+            Plan::Negate(n) => Plan::Negate(Negate { input: down!(*n.input, cols, heavy) }),
+            Plan::Threshold(t) => Plan::Threshold(Threshold { input: down!(*t.input, cols, true) }),
+            // Already restricted on these columns (a plan optimised twice).
+            Plan::Join(j) if is_restriction(&j, cols) => Plan::Join(j),
+            Plan::Join(j)
+                if matches!(j.kind, JoinKind::Inner | JoinKind::LeftOuter)
+                    && !j.equi.iter().any(|(l, r)| can_error(l) || can_error(r))
+                    && !j.residual.iter().any(can_error) =>
+            {
+                let la = j.left.arity();
+                if cols.iter().all(|&c| c < la) {
+                    Plan::Join(Join { left: down!(*j.left, cols, true), ..j })
+                } else if j.kind == JoinKind::Inner && cols.iter().all(|&c| c >= la) {
+                    let inner: Vec<usize> = cols.iter().map(|&c| c - la).collect();
+                    Plan::Join(Join { right: down!(*j.right, &inner, true), ..j })
+                } else {
+                    self.place(Plan::Join(j), cols, heavy)
+                }
+            }
+            other => self.place(other, cols, heavy),
+        }
+    }
+
+    /// `plan` joined with the set on `cols` (only below a `heavy` operator).
+    fn place(&mut self, plan: Plan, cols: &[usize], heavy: bool) -> Plan {
+        if !heavy || cols.is_empty() {
+            return plan;
+        }
+        // At a table, the key columns of an arrangement the plan already has.
+        let mut chosen: Vec<usize> = (0..cols.len()).collect();
+        if let Plan::Get(g) = &plan {
+            if !self.uses.contains(&(g.id, cols.to_vec())) {
+                if let Some((_, key)) = self.uses.iter().find(|(id, key)| *id == g.id && restricts(key, cols)) {
+                    chosen = key.iter().map(|k| cols.iter().position(|c| c == k).expect("a key column")).collect();
+                }
+            }
+        }
+        let set = if chosen.len() == cols.len() && chosen.iter().enumerate().all(|(i, &c)| i == c) {
+            self.set.clone()
+        } else {
+            Plan::Distinct(Distinct {
+                input: Box::new(Plan::Map(Map {
+                    input: Box::new(self.set.clone()),
+                    exprs: chosen.iter().map(|&i| Expr::Column(i)).collect(),
+                })),
+            })
         };
-    }
-    // A table is restricted only through an arrangement the plan already
-    // has: arranging it (or its filtered rows) anew for the restriction
-    // costs what the operator above it would have spent.
-    if estimate::base_table(&plan) && !plan_arranges(&plan, cols, uses) {
-        return plan;
-    }
-    match plan {
-        Plan::Filter(f) if !f.predicates.iter().any(can_error) => {
-            Plan::Filter(Filter { input: down!(*f.input, cols, heavy), predicates: f.predicates })
-        }
-        Plan::Map(m) if !m.exprs.iter().any(can_error) => {
-            match cols.iter().map(|&c| plain(&m.exprs[c])).collect::<Option<Vec<usize>>>() {
-                Some(inner) => Plan::Map(Map { input: down!(*m.input, &inner, heavy), exprs: m.exprs }),
-                None => place(Plan::Map(m), cols, set, heavy, uses, placed),
-            }
-        }
-        Plan::Distinct(d) => Plan::Distinct(Distinct { input: down!(*d.input, cols, true) }),
-        Plan::Reduce(r) if !r.group_key.iter().any(can_error) && !r.aggregates.iter().any(|a| can_error(&a.expr)) => {
-            let inner = cols.iter().map(|&c| r.group_key.get(c).and_then(plain)).collect::<Option<Vec<usize>>>();
-            match inner {
-                Some(inner) => Plan::Reduce(Reduce {
-                    input: down!(*r.input, &inner, true),
-                    group_key: r.group_key,
-                    aggregates: r.aggregates,
-                }),
-                None => place(Plan::Reduce(r), cols, set, heavy, uses, placed),
-            }
-        }
-        Plan::Union(u) => Plan::Union(Union {
-            inputs: u.inputs.into_iter().map(|i| push(i, cols, set, true, uses, placed)).collect(),
-        }),
-        Plan::Negate(n) => Plan::Negate(Negate { input: down!(*n.input, cols, heavy) }),
-        Plan::Threshold(t) => Plan::Threshold(Threshold { input: down!(*t.input, cols, true) }),
-        // Already restricted on these columns (a plan optimised twice).
-        Plan::Join(j) if is_restriction(&j, cols) => Plan::Join(j),
-        Plan::Join(j)
-            if matches!(j.kind, JoinKind::Inner | JoinKind::LeftOuter)
-                && !j.equi.iter().any(|(l, r)| can_error(l) || can_error(r))
-                && !j.residual.iter().any(can_error) =>
-        {
-            let la = j.left.arity();
-            if cols.iter().all(|&c| c < la) {
-                Plan::Join(Join { left: down!(*j.left, cols, true), ..j })
-            } else if j.kind == JoinKind::Inner && cols.iter().all(|&c| c >= la) {
-                let inner: Vec<usize> = cols.iter().map(|&c| c - la).collect();
-                Plan::Join(Join { right: down!(*j.right, &inner, true), ..j })
-            } else {
-                place(Plan::Join(j), cols, set, heavy, uses, placed)
-            }
-        }
-        other => place(other, cols, set, heavy, uses, placed),
+        self.placed += 1;
+        let arity = plan.arity();
+        Plan::Map(Map {
+            input: Box::new(Plan::Join(Join {
+                kind: JoinKind::Inner,
+                left: Box::new(plan),
+                right: Box::new(set),
+                equi: chosen.iter().enumerate().map(|(i, &k)| (Expr::Column(cols[k]), Expr::Column(i))).collect(),
+                residual: Vec::new(),
+            })),
+            exprs: (0..arity).map(Expr::Column).collect(),
+        })
     }
 }
 
@@ -298,51 +343,6 @@ fn plain(e: &Expr) -> Option<usize> {
         },
         _ => None,
     }
-}
-
-/// `plan` joined with `set` on `cols` (only below a `heavy` operator).
-fn place(
-    plan: Plan,
-    cols: &[usize],
-    set: &Plan,
-    heavy: bool,
-    uses: &BTreeSet<(ObjectId, Vec<usize>)>,
-    placed: &mut usize,
-) -> Plan {
-    if !heavy || cols.is_empty() {
-        return plan;
-    }
-    // At a table, the key columns of an arrangement the plan already has.
-    let mut chosen: Vec<usize> = (0..cols.len()).collect();
-    if let Plan::Get(g) = &plan {
-        if !uses.contains(&(g.id, cols.to_vec())) {
-            if let Some((_, key)) = uses.iter().find(|(id, key)| *id == g.id && restricts(key, cols)) {
-                chosen = key.iter().map(|k| cols.iter().position(|c| c == k).expect("a key column")).collect();
-            }
-        }
-    }
-    let set = if chosen.len() == cols.len() && chosen.iter().enumerate().all(|(i, &c)| i == c) {
-        set.clone()
-    } else {
-        Plan::Distinct(Distinct {
-            input: Box::new(Plan::Map(Map {
-                input: Box::new(set.clone()),
-                exprs: chosen.iter().map(|&i| Expr::Column(i)).collect(),
-            })),
-        })
-    };
-    *placed += 1;
-    let arity = plan.arity();
-    Plan::Map(Map {
-        input: Box::new(Plan::Join(Join {
-            kind: JoinKind::Inner,
-            left: Box::new(plan),
-            right: Box::new(set),
-            equi: chosen.iter().enumerate().map(|(i, &k)| (Expr::Column(cols[k]), Expr::Column(i))).collect(),
-            residual: Vec::new(),
-        })),
-        exprs: (0..arity).map(Expr::Column).collect(),
-    })
 }
 
 /// The arrangements of tables by key columns that the plan's joins read
