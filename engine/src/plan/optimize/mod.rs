@@ -31,7 +31,11 @@
 //!    every alternative of an `OR` (`(a = b AND x) OR (a = b AND y)` is
 //!    split into `a = b` and `x OR y`);
 //! 3. inner-join ordering by estimated intermediate sizes, over equivalence
-//!    classes of joined columns (see [`joins`], [`estimate`]).
+//!    classes of joined columns (see [`joins`], [`estimate`]);
+//! 4. (first in each round) a left join over the join of rows with a
+//!    scalar (a global aggregate) goes below that join, so an anti-join
+//!    filters the rows before a changing scalar re-emits them (see
+//!    [`scalar_join`]).
 //!
 //! Then, once each: eager aggregation (see [`eager`]); semi-join reduction
 //! of a join's right input to the left input's key values (see
@@ -51,6 +55,7 @@ mod implied;
 mod joins;
 mod project;
 mod pushdown;
+mod scalar_join;
 mod semijoin;
 mod share;
 #[cfg(test)]
@@ -79,7 +84,10 @@ pub fn optimize(plan: Plan) -> Plan {
 pub fn optimize_with_keys(plan: Plan, keys: &SourceKeys) -> Plan {
     let mut plan = implied::add_implied(fuse::fuse(fuse::fold_constants(plan)));
     for _ in 0..MAX_ROUNDS {
-        let next = fuse::fuse(pushdown::pushdown(joins::order_joins(pushdown::pushdown(plan.clone()), keys)));
+        let next = fuse::fuse(pushdown::pushdown(joins::order_joins(
+            pushdown::pushdown(scalar_join::lower_left_joins(plan.clone())),
+            keys,
+        )));
         if next == plan {
             break;
         }
