@@ -22,7 +22,8 @@
 //! on which rows exist; its left input never reads a shared arrangement).
 //! The filter then runs on the joined rows, which are rows it
 //! ran on before (repeated, or fewer): only filters that cannot fail are
-//! lifted.
+//! lifted, and only off joins whose residual cannot fail (it would run on
+//! the rows the filter used to remove).
 //!
 //! Cost: the join produces the rows the filter would have removed before
 //! the filter removes them; in exchange the table is arranged once for
@@ -103,7 +104,8 @@ fn table_side(plan: &Plan, keys: &[Expr]) -> Option<TableSide> {
 fn lift(plan: Plan, counts: &BTreeMap<(ObjectId, Vec<usize>), usize>, keys: &SourceKeys) -> Plan {
     let plan = map_children(plan, &mut |p| lift(p, counts, keys));
     let Plan::Join(j) = plan else { return plan };
-    if j.kind != JoinKind::Inner || j.equi.is_empty() {
+    // A residual that can fail would run on the rows the filter removed.
+    if j.kind != JoinKind::Inner || j.equi.is_empty() || j.residual.iter().any(can_error) {
         return Plan::Join(j);
     }
     let liftable = |side: &Plan, other: &Plan, key: Vec<Expr>| -> Option<TableSide> {
